@@ -1,0 +1,150 @@
+// Package devices owns everything that reads scanners and keypads: the
+// transports (serial, HID POS, HID keyboard, console, replay), the decoders
+// that turn raw bytes into scans, discovery and reconnect. Devices only
+// deliver Events; they never touch station state.
+package devices
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+)
+
+// Kind says what an Event carries.
+type Kind int
+
+// Event kinds.
+const (
+	KindScan    Kind = iota + 1 // a decoded barcode (or keypad digit entry)
+	KindCommand                 // a keypad command
+	KindBad                     // unusable input (garbage, overlong, non-ASCII): reject beep
+	KindState                   // the device's connection state changed
+)
+
+// State is a device's connection state, for logs and the status file.
+type State string
+
+// Device states.
+const (
+	StateConnected State = "connected"
+	StateWaiting   State = "waiting" // not present (yet); retrying
+	StateError     State = "error"   // present but failing; retrying
+	StateStopped   State = "stopped"
+)
+
+// Event is what a source delivers to the station.
+type Event struct {
+	Kind      Kind
+	Source    string    // the scanner or keypad name from the config
+	Time      time.Time // when the input completed
+	Data      string    // KindScan: the barcode, AIM identifier stripped unless configured
+	Symbology string    // KindScan: AIM identifier ("]E0") or vendor symbology, "" if unknown
+	Patron    bool      // KindScan: the source knows this is a patron ID (keypad digit entry)
+	Command   string    // KindCommand: loan | return | toggle | done | undo | ack
+	State     State     // KindState
+	Err       error     // KindBad: why the input was unusable; KindState: the last error
+	Raw       []byte    // the raw input the event was decoded from, when known (monitor --raw)
+}
+
+// Source is one scanner or keypad. Run delivers events until ctx is
+// cancelled; it handles its own reconnects and returns nil on cancellation.
+// An error return means the source can never work (bad config, unsupported
+// on this OS); the daemon logs it and runs on without that source.
+type Source interface {
+	Name() string
+	Run(ctx context.Context, out chan<- Event) error
+}
+
+// Beeper is implemented by sources whose device can sound feedback itself
+// (scanner-side beeps). pattern is a feedback pattern name ("good",
+// "reject", ...). It may block for the duration of a device write; the
+// feedback dispatcher calls it from its own goroutine, never the station's.
+type Beeper interface {
+	Beep(pattern string) error
+}
+
+// Decoder turns raw device input into events. Decoders keep per-device
+// reassembly state and are not safe for concurrent use. Returned events have
+// Kind, Time, Data, Symbology, Err and Raw set; the caller fills Source.
+type Decoder interface {
+	// Feed consumes one chunk (a serial read or one HID input report) that arrived at t.
+	Feed(t time.Time, chunk []byte) []Event
+	// Idle is called when a read returned no data at time t: it completes
+	// idle-framed codes and drops stale partial input.
+	Idle(t time.Time) []Event
+}
+
+// SourceFactory builds a source from its [[scanner]] table.
+type SourceFactory func(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error)
+
+// DecoderFactory builds a decoder for a scanner table (its options: layout, terminator, ...).
+type DecoderFactory func(sc config.Scanner) (Decoder, error)
+
+var (
+	regMu    sync.Mutex
+	sources  = map[string]SourceFactory{}
+	decoders = map[string]DecoderFactory{}
+)
+
+// RegisterSource makes a scanner type available; called from init() of the transport's file.
+func RegisterSource(typ string, f SourceFactory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	sources[typ] = f
+}
+
+// RegisterDecoder makes a decoder available to its transport and to replay.
+func RegisterDecoder(name string, f DecoderFactory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	decoders[name] = f
+}
+
+// NewSource builds the source for one [[scanner]] table.
+func NewSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
+	regMu.Lock()
+	f, ok := sources[sc.Type]
+	regMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("devices: scanner %q: unknown type %q (known: %v)", sc.Name, sc.Type, Types())
+	}
+	return f(sc, cfg, log.With("scanner", sc.Name, "type", sc.Type))
+}
+
+// NewDecoder builds the decoder named name ("serial", "hid-pos", "hid-keyboard") for sc.
+func NewDecoder(name string, sc config.Scanner) (Decoder, error) {
+	regMu.Lock()
+	f, ok := decoders[name]
+	regMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("devices: unknown decoder %q", name)
+	}
+	return f(sc)
+}
+
+// Types lists the registered scanner types.
+func Types() []string {
+	regMu.Lock()
+	defer regMu.Unlock()
+	var out []string
+	for k := range sources {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// send delivers ev unless ctx is done; it reports whether ev was delivered.
+func send(ctx context.Context, out chan<- Event, ev Event) bool {
+	select {
+	case out <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
