@@ -148,3 +148,54 @@ func send(ctx context.Context, out chan<- Event, ev Event) bool {
 		return false
 	}
 }
+
+// Tapper is implemented by sources that can hand every raw chunk they read
+// (a serial read, one HID report) to a tap, with its arrival time, before
+// decoding. `offcircd capture` and `monitor --raw` use it. SetTap must be
+// called before Run.
+type Tapper interface {
+	SetTap(tap func(t time.Time, chunk []byte))
+}
+
+// Listing describes one attached device for `offcircd devices`.
+type Listing struct {
+	Kind         string // "serial" or "hid"
+	Name         string // port name or HID path
+	VID, PID     string // lower-case hex, "" when not USB
+	SerialNumber string
+	Manufacturer string
+	Product      string
+	Interface    int    // HID interface number, -1 when unknown
+	Likely       bool   // vendor id of a known scanner maker
+	Snippet      string // a ready-to-paste [[scanner]] table
+}
+
+// Lister lists attached devices of one transport.
+type Lister func() ([]Listing, error)
+
+var listers []Lister
+
+// RegisterLister adds a transport's device listing to `offcircd devices`.
+func RegisterLister(l Lister) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	listers = append(listers, l)
+}
+
+// List returns the devices of every registered transport; errors of one
+// transport do not hide the others.
+func List() ([]Listing, []error) {
+	regMu.Lock()
+	ls := append([]Lister(nil), listers...)
+	regMu.Unlock()
+	var out []Listing
+	var errs []error
+	for _, l := range ls {
+		got, err := l()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		out = append(out, got...)
+	}
+	return out, errs
+}
