@@ -94,6 +94,10 @@ type Scanner struct {
 	Decoder string  `toml:"decoder"` // serial | hid-pos | hid-keyboard
 	File    string  `toml:"file"`    // capture file (SPEC §7)
 	Speed   float64 `toml:"speed"`   // replay speed factor; 0 = as recorded
+	// RecordedTime stamps replayed scans with the capture's "# start:" time
+	// plus each chunk's offset instead of the current time, so a replay
+	// reproduces the original records byte for byte.
+	RecordedTime bool `toml:"recorded_time"`
 }
 
 // Keypad is the optional [keypad] table: an HID keyboard whose keys send commands.
