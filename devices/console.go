@@ -1,0 +1,136 @@
+package devices
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+)
+
+func init() {
+	RegisterSource("console", func(sc config.Scanner, _ *config.Config, log *slog.Logger) (Source, error) {
+		return NewConsole(sc.Name, os.Stdin, log), nil
+	})
+}
+
+// maxConsoleLine bounds one console line; longer lines are rejected whole.
+const maxConsoleLine = 4096
+
+// ErrNotPrintable is the reason for rejecting input with bytes outside
+// printable ASCII: it could never be written to OffCirc.dat.
+var ErrNotPrintable = errors.New("contains bytes outside printable ASCII")
+
+// Console is a source that reads one scan per line from a reader:
+// standard input typed by a person or by a keyboard-wedge scanner.
+type Console struct {
+	name string
+	r    io.Reader
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// NewConsole returns a console source reading r.
+func NewConsole(name string, r io.Reader, log *slog.Logger) *Console {
+	return &Console{name: name, r: r, log: log, now: time.Now}
+}
+
+// Name returns the scanner name.
+func (c *Console) Name() string { return c.name }
+
+// Run delivers each non-empty line as a scan. A read from a terminal cannot
+// be interrupted, so the reading goroutine may outlive Run by one line after
+// cancellation; it never sends after Run returned.
+func (c *Console) Run(ctx context.Context, out chan<- Event) error {
+	lines := make(chan Event)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(lines)
+		br := bufio.NewReaderSize(c.r, maxConsoleLine)
+		for {
+			ev, err := c.readLine(br)
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					c.log.Warn("console read failed", "err", err)
+				}
+				return
+			}
+			if ev.Kind == 0 {
+				continue
+			}
+			select {
+			case lines <- ev:
+			case <-done:
+				return
+			}
+		}
+	}()
+	if !send(ctx, out, Event{Kind: KindState, Source: c.name, Time: c.now(), State: StateConnected}) {
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-lines:
+			if !ok {
+				// End of input (Ctrl-D, or a pipe that closed): nothing more will come.
+				send(ctx, out, Event{Kind: KindState, Source: c.name, Time: c.now(), State: StateStopped})
+				return nil
+			}
+			if !send(ctx, out, ev) {
+				return nil
+			}
+		}
+	}
+}
+
+// readLine reads one line and classifies it; a zero Kind means "skip".
+func (c *Console) readLine(br *bufio.Reader) (Event, error) {
+	line, err := br.ReadSlice('\n')
+	overlong := false
+	for errors.Is(err, bufio.ErrBufferFull) {
+		// Swallow the rest of an overlong line so the next line starts clean.
+		overlong = true
+		_, err = br.ReadSlice('\n')
+	}
+	if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
+		return Event{}, err
+	}
+	raw := append([]byte(nil), line...)
+	text := strings.TrimRight(string(line), "\r\n")
+	text = strings.TrimSpace(text)
+	ev := Event{Source: c.name, Time: c.now(), Raw: raw}
+	switch {
+	case overlong:
+		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: line longer than %d bytes", maxConsoleLine)
+	case text == "":
+		return Event{}, nil
+	case !printable(text):
+		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: %q %w", text, ErrNotPrintable)
+	default:
+		ev.Kind, ev.Data = KindScan, text
+	}
+	return ev, nil
+}
+
+// printable reports whether s is non-empty printable ASCII without spaces
+// (0x21–0x7E), the only bytes a barcode may carry into OffCirc.dat.
+func printable(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7E {
+			return false
+		}
+	}
+	return true
+}
