@@ -1,0 +1,183 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/feedback"
+	"github.com/offcircd/offcircd/daemon/store"
+	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/encoder"
+)
+
+// RunOptions configure one daemon run.
+type RunOptions struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// Sources are added to the configured scanners (the console of a
+	// config-less `offcircd run`).
+	Sources []devices.Source
+	// Sinks are added to the configured [[beeper]] sinks.
+	Sinks []feedback.Sink
+	// UntilDone ends the run once every source has stopped (a replay played
+	// to its end, a console at end of input) and all feedback was played.
+	UntilDone bool
+	// OnReady is called once every source was started (opened or waiting).
+	OnReady func()
+	// OnStation and OnStore receive state snapshots (the status file).
+	OnStation func(State)
+	OnStore   func(store.Status)
+}
+
+// eventBuffer lets a burst of scans from several scanners queue while one
+// record is being fsynced; devices block (they do not drop) when it is full.
+const eventBuffer = 256
+
+// Run runs the station: devices → station → store, feedback on the side,
+// until ctx is cancelled (or, with UntilDone, the sources ended). Missing
+// scanners never fail the run: they are logged and retried by their source.
+func Run(ctx context.Context, opts RunOptions) error {
+	cfg, log := opts.Config, opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now := time.Now(); now.Before(encoder.MinTime) {
+		log.Error("CLOCK NOT SET: every scan will be refused until it is", "now", now, "err", ErrClock)
+	}
+
+	var fb *feedback.Dispatcher
+	st, err := store.Open(store.Options{
+		DataDir: cfg.DataDir, FileName: cfg.FileName, StateDir: cfg.StateDir, FileMode: cfg.Mode(),
+		Logger: log.With("component", "store"),
+		OnStatus: func(s store.Status) {
+			if fb != nil {
+				fb.SetAlarm(s.Degraded)
+			}
+			if opts.OnStore != nil {
+				opts.OnStore(s)
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	defer st.Close()
+
+	patterns, err := feedback.Patterns(cfg)
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	sinks, _ := feedback.NewSinks(cfg, log.With("component", "feedback")) // warnings logged there, once
+	sinks = append(sinks, opts.Sinks...)
+
+	sources := append([]devices.Source(nil), opts.Sources...)
+	var failed []error
+	for _, sc := range cfg.Scanners {
+		src, err := devices.NewSource(sc, cfg, log)
+		if err != nil {
+			log.Error("scanner disabled", "scanner", sc.Name, "err", err)
+			failed = append(failed, err)
+			continue
+		}
+		sources = append(sources, src)
+	}
+	if cfg.Keypad != nil {
+		name := cfg.Keypad.Name
+		if name == "" {
+			name = "keypad"
+		}
+		src, err := devices.NewSource(config.Scanner{Name: name, Type: "keypad"}, cfg, log)
+		if err != nil {
+			log.Error("keypad disabled", "err", err)
+		} else {
+			sources = append(sources, src)
+		}
+	}
+	var scannerSinks []feedback.Sink
+	beepProfile := map[string]string{}
+	for _, sc := range cfg.Scanners {
+		beepProfile[sc.Name] = sc.Beep
+	}
+	for _, src := range sources {
+		if b, ok := src.(devices.Beeper); ok && beepProfile[src.Name()] != "" && beepProfile[src.Name()] != "none" {
+			scannerSinks = append(scannerSinks, feedback.ScannerSink(src.Name(), b))
+		}
+	}
+	if len(sources) == 0 {
+		log.Warn("no scanners configured: nothing will be read (add a [[scanner]] table, see `offcircd config`)")
+	}
+
+	fb = feedback.NewDispatcher(feedback.Options{
+		Sinks: sinks, Scanners: scannerSinks, Patterns: patterns,
+		AlarmInterval: cfg.AlarmInterval.Duration, Logger: log.With("component", "feedback"),
+	})
+	if st.Status().Degraded {
+		fb.SetAlarm(true)
+	}
+
+	station, err := NewStation(cfg, Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: opts.OnStation})
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bg sync.WaitGroup // store drain and feedback: stop last
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	bg.Add(2)
+	go func() { defer bg.Done(); st.Run(bgCtx) }()
+	fbDone := make(chan struct{})
+	go func() { defer bg.Done(); defer close(fbDone); fb.Run(bgCtx) }()
+	defer func() { bgCancel(); bg.Wait() }()
+
+	events := make(chan devices.Event, eventBuffer)
+	var srcs sync.WaitGroup
+	for _, src := range sources {
+		srcs.Add(1)
+		go func(src devices.Source) {
+			defer srcs.Done()
+			if err := src.Run(runCtx, events); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("scanner stopped", "scanner", src.Name(), "err", err)
+				select {
+				case events <- devices.Event{Kind: devices.KindState, Source: src.Name(), Time: time.Now(), State: devices.StateError, Err: err}:
+				case <-runCtx.Done():
+				}
+			}
+		}(src)
+	}
+	if opts.OnReady != nil {
+		opts.OnReady()
+	}
+	log.Info("offcircd running", "station", cfg.Station, "data_file", st.Path(), "scanners", len(sources), "failed", len(failed))
+
+	stationDone := make(chan struct{})
+	go func() {
+		defer close(stationDone)
+		station.Run(runCtx, events)
+	}()
+	if opts.UntilDone {
+		go func() {
+			srcs.Wait()
+			close(events) // the station handles what is queued, then returns
+		}()
+		select {
+		case <-stationDone:
+			// Let the feedback of the last scans play before stopping.
+			fb.Wait(ctx)
+		case <-ctx.Done():
+		}
+		cancel()
+	} else {
+		<-ctx.Done()
+	}
+	<-stationDone
+	cancel()
+	srcs.Wait()
+	log.Info("offcircd stopped", "records", st.Status().Appended)
+	return nil
+}

@@ -1,0 +1,485 @@
+// Package daemon owns the station: the loan/return state machine that turns
+// device events into records, the wiring that runs devices, station, store
+// and feedback together (offcircd run), and the service glue.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/feedback"
+	"github.com/offcircd/offcircd/daemon/store"
+	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/encoder"
+)
+
+// Mode is the station's (or a pinned scanner's) transaction mode.
+type Mode string
+
+// Station modes.
+const (
+	ModeLoan   Mode = "loan"
+	ModeReturn Mode = "return"
+)
+
+// Store is what the station needs of the durable record store.
+type Store interface {
+	Append(rec encoder.Record) (store.Ack, error)
+	Undo(maxAge time.Duration) (encoder.Record, error)
+}
+
+// Feedback is what the station needs of the feedback dispatcher. Play must
+// not block: the station goroutine is the only one deciding scans.
+type Feedback interface {
+	Play(p feedback.Pattern, source string)
+	Ack()
+}
+
+// Commands understood in control barcodes and from the keypad.
+const (
+	CmdLoan   = "loan"
+	CmdReturn = "return"
+	CmdToggle = "toggle"
+	CmdDone   = "done"
+	CmdUndo   = "undo"
+	CmdAck    = "ack"
+)
+
+// Outcome is what the station decided for one event; Handle returns it so
+// tests (and logs) can see the decision.
+type Outcome struct {
+	Pattern feedback.Pattern // "" when nothing is played
+	Record  *encoder.Record  // the record written, if any
+	Spooled bool             // the record went to the spool, not the data file
+	Kind    string           // patron | item | control | bad | state
+	Reason  string           // why a scan was rejected or ignored
+}
+
+// State is a snapshot of the station for the status file.
+type State struct {
+	Mode           Mode
+	PatronPresent  bool
+	ItemsInSession int
+	LastScan       map[string]time.Time // by source
+	Devices        map[string]devices.State
+	DeviceErrors   map[string]string
+}
+
+// Station is the loan/return state machine of SPEC §2. Only the goroutine
+// running Run (or calling Handle) touches its state.
+type Station struct {
+	store  Store
+	fb     Feedback
+	log    *slog.Logger
+	now    func() time.Time
+	loc    *time.Location
+	prefix string
+	patRE  *regexp.Regexp
+	itemRE *regexp.Regexp
+
+	patronTimeout time.Duration
+	maxItems      int
+	doubleWindow  time.Duration
+	undoWindow    time.Duration
+	pinned        map[string]Mode
+	onChange      func(State)
+
+	mode       Mode
+	patron     string
+	items      int
+	lastActive time.Time // event time of the patron session's last activity
+	lastWall   time.Time // wall time of the same, for the idle ticker
+	lastRead   map[string]lastRead
+	state      State
+}
+
+type lastRead struct {
+	data string
+	at   time.Time
+}
+
+// Options are the station's collaborators; Now defaults to time.Now.
+type Options struct {
+	Store    Store
+	Feedback Feedback
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// OnChange, when set, receives a snapshot after every event that changed
+	// the mode, the session or a device (for the status file).
+	OnChange func(State)
+}
+
+// NewStation builds a station from a validated configuration.
+func NewStation(cfg *config.Config, opts Options) (*Station, error) {
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, fmt.Errorf("station: %w", err)
+	}
+	s := &Station{
+		store: opts.Store, fb: opts.Feedback, log: opts.Logger, now: opts.Now, loc: loc,
+		prefix:        cfg.ControlPrefix,
+		patronTimeout: cfg.PatronTimeout.Duration,
+		maxItems:      cfg.MaxItemsPerPatron,
+		doubleWindow:  cfg.DoubleReadWindow.Duration,
+		undoWindow:    cfg.UndoWindow.Duration,
+		pinned:        map[string]Mode{},
+		onChange:      opts.OnChange,
+		mode:          Mode(strings.ToLower(cfg.DefaultMode)),
+		lastRead:      map[string]lastRead{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.mode != ModeReturn {
+		s.mode = ModeLoan
+	}
+	if cfg.PatronPattern != "" {
+		if s.patRE, err = regexp.Compile(cfg.PatronPattern); err != nil {
+			return nil, fmt.Errorf("station: patron_pattern: %w", err)
+		}
+	}
+	if cfg.ItemPattern != "" {
+		if s.itemRE, err = regexp.Compile(cfg.ItemPattern); err != nil {
+			return nil, fmt.Errorf("station: item_pattern: %w", err)
+		}
+	}
+	for _, sc := range cfg.Scanners {
+		if m := Mode(strings.ToLower(sc.Mode)); m == ModeLoan || m == ModeReturn {
+			s.pinned[sc.Name] = m
+		}
+	}
+	s.state = State{Mode: s.mode, LastScan: map[string]time.Time{}, Devices: map[string]devices.State{}, DeviceErrors: map[string]string{}}
+	return s, nil
+}
+
+// Mode returns the station mode.
+func (s *Station) Mode() Mode { return s.mode }
+
+// Run handles events until ctx is cancelled or events is closed. Each event
+// is handled completely before the next is taken, so cancellation never
+// leaves a record half-handled.
+func (s *Station) Run(ctx context.Context, events <-chan devices.Event) error {
+	s.log.Info("station ready", "mode", s.mode)
+	s.changed()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			s.Handle(ev)
+		case <-tick.C:
+			s.expireIdle()
+		}
+	}
+}
+
+// expireIdle ends a patron session nobody used for patron_timeout of wall
+// time (the patron walked away from the kiosk).
+func (s *Station) expireIdle() {
+	if s.patron != "" && s.patronTimeout > 0 && s.now().Sub(s.lastWall) >= s.patronTimeout {
+		s.endSession("idle timeout")
+		s.changed()
+	}
+}
+
+// Handle decides one event: classify, update state, write, and play feedback.
+func (s *Station) Handle(ev devices.Event) Outcome {
+	if ev.Time.IsZero() {
+		ev.Time = s.now()
+	}
+	var o Outcome
+	switch ev.Kind {
+	case devices.KindState:
+		o = s.deviceState(ev)
+	case devices.KindBad:
+		s.lastRead[ev.Source] = lastRead{}
+		o = Outcome{Kind: "bad", Pattern: feedback.Reject, Reason: errString(ev.Err)}
+		s.log.Warn("scan rejected: unreadable input", "source", ev.Source, "reason", o.Reason)
+	case devices.KindCommand:
+		s.state.LastScan[ev.Source] = ev.Time
+		o = s.command(ev, ev.Command)
+	case devices.KindScan:
+		s.state.LastScan[ev.Source] = ev.Time
+		o = s.scan(ev)
+	default:
+		o = Outcome{Kind: "bad", Reason: fmt.Sprintf("unknown event kind %d", ev.Kind)}
+	}
+	if o.Pattern != "" && s.fb != nil {
+		src := ev.Source
+		if o.Pattern == feedback.ModeLoan || o.Pattern == feedback.ModeReturn {
+			src = "" // every scanner at the station should confirm a mode change
+		}
+		s.fb.Play(o.Pattern, src)
+	}
+	s.changed()
+	return o
+}
+
+func (s *Station) deviceState(ev devices.Event) Outcome {
+	s.state.Devices[ev.Source] = ev.State
+	if ev.Err != nil {
+		s.state.DeviceErrors[ev.Source] = ev.Err.Error()
+	} else if ev.State == devices.StateConnected {
+		delete(s.state.DeviceErrors, ev.Source)
+	}
+	args := []any{"source", ev.Source, "state", ev.State}
+	if ev.Err != nil {
+		args = append(args, "err", ev.Err)
+	}
+	s.log.Info("device", args...)
+	return Outcome{Kind: "state"}
+}
+
+func (s *Station) scan(ev devices.Event) Outcome {
+	// Double reads first: a scanner that reads the same label twice must not
+	// toggle twice or lend twice.
+	if lr, ok := s.lastRead[ev.Source]; ok && lr.data == ev.Data && s.doubleWindow > 0 &&
+		ev.Time.Sub(lr.at) >= 0 && ev.Time.Sub(lr.at) < s.doubleWindow {
+		s.lastRead[ev.Source] = lastRead{data: ev.Data, at: ev.Time}
+		s.log.Info("double read ignored", "source", ev.Source, "scan", s.maskUnknown(ev))
+		return Outcome{Kind: "double", Pattern: feedback.Double, Reason: "double read"}
+	}
+	s.lastRead[ev.Source] = lastRead{data: ev.Data, at: ev.Time}
+	s.expireByEventTime(ev.Time)
+
+	if s.prefix != "" && strings.HasPrefix(ev.Data, s.prefix) {
+		cmd := strings.ToLower(strings.TrimPrefix(ev.Data, s.prefix))
+		return s.command(ev, cmd)
+	}
+	mode := s.modeFor(ev.Source)
+	switch s.classify(ev) {
+	case "patron":
+		return s.patronScan(ev, mode)
+	case "item":
+		return s.itemScan(ev, mode)
+	default:
+		return s.reject(ev, "unknown", "matches neither patron_pattern nor item_pattern")
+	}
+}
+
+// classify applies SPEC §2: patterns when configured, else workflow state.
+func (s *Station) classify(ev devices.Event) string {
+	switch {
+	case ev.Patron:
+		return "patron"
+	case s.patRE == nil && s.itemRE == nil:
+		if s.modeFor(ev.Source) == ModeLoan && s.patron == "" {
+			return "patron"
+		}
+		return "item"
+	case s.patRE != nil && s.patRE.MatchString(ev.Data):
+		return "patron"
+	case s.itemRE != nil && s.itemRE.MatchString(ev.Data):
+		return "item"
+	case s.patRE == nil:
+		return "patron" // only item_pattern set: anything else is a patron ID
+	case s.itemRE == nil:
+		return "item" // only patron_pattern set: anything else is an item
+	}
+	return ""
+}
+
+func (s *Station) modeFor(source string) Mode {
+	if m, ok := s.pinned[source]; ok {
+		return m
+	}
+	return s.mode
+}
+
+func (s *Station) patronScan(ev devices.Event, mode Mode) Outcome {
+	if mode != ModeLoan {
+		return s.reject(ev, "patron", "patron ID scanned in return mode")
+	}
+	if err := encoder.ValidatePatron(ev.Data); err != nil {
+		return s.reject(ev, "patron", "invalid patron ID: "+err.Error())
+	}
+	replaced := s.patron != ""
+	s.patron, s.items = ev.Data, 0
+	s.touch(ev.Time)
+	s.log.Info("patron session started", "source", ev.Source, "patron", s.mask(ev.Data), "replaced", replaced)
+	return Outcome{Kind: "patron", Pattern: feedback.Patron}
+}
+
+func (s *Station) itemScan(ev devices.Event, mode Mode) Outcome {
+	if err := encoder.ValidateItem(ev.Data); err != nil {
+		return s.reject(ev, "item", "invalid item barcode: "+err.Error())
+	}
+	rec := encoder.Record{Time: ev.Time.In(s.loc), Type: encoder.Return, Item: ev.Data}
+	if mode == ModeLoan {
+		if s.patron == "" {
+			return s.reject(ev, "item", "item scanned in loan mode without a patron")
+		}
+		rec.Type, rec.Patron = encoder.Loan, s.patron
+	}
+	o := s.write(ev, rec)
+	if o.Record != nil && rec.Type == encoder.Loan {
+		s.items++
+		s.touch(ev.Time)
+		if s.maxItems > 0 && s.items >= s.maxItems {
+			s.endSession(fmt.Sprintf("item limit %d reached", s.maxItems))
+		}
+	}
+	return o
+}
+
+// write appends rec durably; the good beep is only chosen after Append
+// returned, so it can never sound for a record that is not on disk.
+func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
+	ack, err := s.store.Append(rec)
+	if err != nil {
+		s.log.Error("record NOT written: scan refused", "source", ev.Source, "type", rec.Type.String(),
+			"item", rec.Item, "patron", s.mask(rec.Patron), "err", err)
+		return Outcome{Kind: "item", Pattern: feedback.WriteFailure, Reason: "store: " + err.Error()}
+	}
+	o := Outcome{Kind: "item", Record: &rec, Spooled: ack.Spooled, Pattern: feedback.Good}
+	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", rec.Item}
+	if rec.Patron != "" {
+		args = append(args, "patron", s.mask(rec.Patron))
+	}
+	if ack.Spooled {
+		o.Pattern = feedback.WriteFailure
+		s.log.Warn("record spooled (data file not writable)", args...)
+	} else {
+		s.log.Info("record written", args...)
+	}
+	return o
+}
+
+func (s *Station) command(ev devices.Event, cmd string) Outcome {
+	o := Outcome{Kind: "control"}
+	switch cmd {
+	case CmdLoan:
+		o.Pattern = s.setMode(ModeLoan, ev.Source)
+	case CmdReturn:
+		o.Pattern = s.setMode(ModeReturn, ev.Source)
+	case CmdToggle:
+		if s.mode == ModeLoan {
+			o.Pattern = s.setMode(ModeReturn, ev.Source)
+		} else {
+			o.Pattern = s.setMode(ModeLoan, ev.Source)
+		}
+	case CmdDone:
+		if s.patron != "" {
+			s.endSession("done")
+		}
+		o.Pattern = modePattern(s.mode)
+	case CmdUndo:
+		rec, err := s.store.Undo(s.undoWindow)
+		if err != nil {
+			return s.reject(ev, "control", "undo refused: "+err.Error())
+		}
+		if rec.Type == encoder.Loan && s.patron == rec.Patron && s.items > 0 {
+			s.items--
+		}
+		s.log.Info("record undone", "source", ev.Source, "type", rec.Type.String(), "item", rec.Item)
+		o.Pattern = feedback.Undo
+	case CmdAck:
+		if s.fb != nil {
+			s.fb.Ack()
+		}
+		s.log.Info("write-failure alarm acknowledged", "source", ev.Source)
+	default:
+		return s.reject(ev, "control", fmt.Sprintf("unknown command %q", cmd))
+	}
+	return o
+}
+
+func (s *Station) setMode(m Mode, source string) feedback.Pattern {
+	if s.mode != m {
+		if s.patron != "" {
+			s.endSession("mode change")
+		}
+		s.mode = m
+		s.log.Info("mode changed", "mode", m, "source", source)
+	}
+	return modePattern(m)
+}
+
+func modePattern(m Mode) feedback.Pattern {
+	if m == ModeReturn {
+		return feedback.ModeReturn
+	}
+	return feedback.ModeLoan
+}
+
+func (s *Station) reject(ev devices.Event, kind, reason string) Outcome {
+	s.log.Warn("scan rejected", "source", ev.Source, "scan", s.maskUnknown(ev), "kind", kind, "reason", reason)
+	return Outcome{Kind: kind, Pattern: feedback.Reject, Reason: reason}
+}
+
+func (s *Station) touch(t time.Time) {
+	s.lastActive, s.lastWall = t, s.now()
+}
+
+// expireByEventTime ends a session whose last activity is older than the
+// timeout in event time; replays and bursts decide by the scans' own times.
+func (s *Station) expireByEventTime(t time.Time) {
+	if s.patron != "" && s.patronTimeout > 0 && t.Sub(s.lastActive) >= s.patronTimeout {
+		s.endSession("idle timeout")
+	}
+}
+
+func (s *Station) endSession(why string) {
+	s.log.Info("patron session ended", "patron", s.mask(s.patron), "why", why, "items", s.items)
+	s.patron, s.items = "", 0
+}
+
+// mask hides a patron ID unless debug logging is on.
+func (s *Station) mask(id string) string {
+	if id == "" || s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return id
+	}
+	return encoder.MaskPatron(id)
+}
+
+// maskUnknown logs a rejected scan: it may be a patron ID, so it is masked
+// unless it is known to be something else.
+func (s *Station) maskUnknown(ev devices.Event) string {
+	if s.prefix != "" && strings.HasPrefix(ev.Data, s.prefix) {
+		return ev.Data
+	}
+	return s.mask(ev.Data)
+}
+
+func (s *Station) changed() {
+	if s.onChange == nil {
+		return
+	}
+	st := State{Mode: s.mode, PatronPresent: s.patron != "", ItemsInSession: s.items,
+		LastScan: map[string]time.Time{}, Devices: map[string]devices.State{}, DeviceErrors: map[string]string{}}
+	for k, v := range s.state.LastScan {
+		st.LastScan[k] = v
+	}
+	for k, v := range s.state.Devices {
+		st.Devices[k] = v
+	}
+	for k, v := range s.state.DeviceErrors {
+		st.DeviceErrors[k] = v
+	}
+	s.onChange(st)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "unreadable input"
+	}
+	return err.Error()
+}
+
+// ErrClock is reported when the station clock is before 2000: records would
+// carry impossible dates (an unset real-time clock on a kiosk).
+var ErrClock = errors.New("system clock is before 2000-01-01: set the clock (records would carry impossible dates)")
