@@ -4,6 +4,7 @@
 package config
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -14,7 +15,7 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("invalid duration %q (want a Go duration such as \"500ms\", \"30s\" or \"2m\")", b)
 	}
 	d.Duration = v
 	return nil
@@ -53,6 +54,13 @@ type Config struct {
 
 	// Path is the file the configuration was loaded from ("" = built-in).
 	Path string `toml:"-"`
+	// Warnings are problems that do not stop the daemon (for example a
+	// data_dir this user could not create but the service account may).
+	Warnings []Problem `toml:"-"`
+
+	// lines maps key paths ("scanner[0].baud") to their line in Path, so
+	// validation can name the line of a bad value.
+	lines map[string]int
 }
 
 // Scanner is one [[scanner]] table.

@@ -1,0 +1,337 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// maxDecodeRounds bounds how many wrongly typed values Parse reports before
+// giving up; each round re-decodes the document without the previous one.
+const maxDecodeRounds = 64
+
+// Load reads the configuration file at path over the installed-service
+// defaults (Default), applies scanner defaults and validates everything.
+// On failure the error is an *Errors listing every problem as FILE:LINE.
+// Relative paths in the file are taken relative to the file's folder: a
+// Windows service runs in System32, not where the config is.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Errors{Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}}
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for a document already in memory; name is used in messages
+// and to resolve relative paths.
+func Parse(name string, data []byte) (*Config, error) {
+	var probs []Problem
+	add := func(line int, key, format string, a ...any) {
+		probs = append(probs, Problem{File: name, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
+
+	lay, err := scanLayout(data)
+	if err != nil {
+		// A syntax error: go-toml's decoder reports it with a position.
+		var de *toml.DecodeError
+		if derr := toml.Unmarshal(data, &map[string]any{}); errors.As(derr, &de) {
+			row, _ := de.Position()
+			add(row, "", "syntax error: %s", tomlMessage(de.Error()))
+		} else {
+			add(0, "", "syntax error: %s", tomlMessage(err.Error()))
+		}
+		return nil, &Errors{Problems: probs}
+	}
+
+	// Decode, and on each wrongly typed value record it, blank that key out
+	// (keeping line breaks so lines stay put) and decode again: one bad value
+	// must not hide the others.
+	doc := bytes.Clone(data)
+	bad := map[string]bool{}
+	var c *Config
+	for range maxDecodeRounds {
+		c = Default()
+		dec := toml.NewDecoder(bytes.NewReader(doc))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(c)
+		if err == nil {
+			break
+		}
+		var sme *toml.StrictMissingError
+		if errors.As(err, &sme) {
+			for i := range sme.Errors {
+				e := &sme.Errors[i]
+				row, _ := e.Position()
+				add(row, strings.Join(e.Key(), "."), "%s", unknownKeyMessage(e.Key()))
+			}
+			break
+		}
+		var de *toml.DecodeError
+		if !errors.As(err, &de) {
+			add(0, "", "%s", tomlMessage(err.Error()))
+			return nil, &Errors{Problems: probs}
+		}
+		row, col := de.Position()
+		sp, ok := lay.enclosing(lay.offsetOf(row, col))
+		key := strings.Join(de.Key(), ".")
+		if ok {
+			key = sp.path
+		}
+		add(row, key, "%s", decodeMessage(key, de.Error()))
+		if !ok || bad[sp.path+fmt.Sprint(sp.start)] {
+			sortProblems(probs)
+			return nil, &Errors{Problems: probs}
+		}
+		bad[sp.path+fmt.Sprint(sp.start)] = true
+		bad[sp.path] = true
+		blank(doc, sp)
+	}
+
+	c.Path = name
+	c.lines = lay.lines
+	probs = append(probs, c.explicitZeros(bad)...)
+	c.resolvePaths(filepath.Dir(name))
+	c.ApplyDefaults()
+	probs = append(probs, c.problems()...)
+	return c.finish(probs)
+}
+
+// finish splits warnings from errors and decides the result.
+func (c *Config) finish(probs []Problem) (*Config, error) {
+	sortProblems(probs)
+	e := &Errors{Problems: probs}
+	if e.HasErrors() {
+		return nil, e
+	}
+	c.Warnings = probs
+	return c, nil
+}
+
+// enclosing finds the innermost key = value containing a byte offset.
+func (l *layout) enclosing(off int) (span, bool) {
+	best, found := span{}, false
+	for _, s := range l.entries {
+		if off >= s.start && off < s.end && (!found || s.end-s.start < best.end-best.start) {
+			best, found = s, true
+		}
+	}
+	return best, found
+}
+
+// blank replaces a key = value (and a comma after it, for inline tables)
+// with spaces, leaving line breaks so every other line keeps its number.
+func blank(doc []byte, s span) {
+	end := s.end
+	for end < len(doc) && (doc[end] == ' ' || doc[end] == '\t') {
+		end++
+	}
+	if end < len(doc) && doc[end] == ',' {
+		end++
+	} else {
+		end = s.end
+	}
+	for i := s.start; i < end && i < len(doc); i++ {
+		if doc[i] != '\n' && doc[i] != '\r' {
+			doc[i] = ' '
+		}
+	}
+}
+
+// explicitZeros catches values that decode to zero but were written by the
+// user: ApplyDefaults would otherwise silently replace "baud = 0".
+func (c *Config) explicitZeros(bad map[string]bool) []Problem {
+	var probs []Problem
+	for i, s := range c.Scanners {
+		checks := []struct {
+			key  string
+			zero bool
+			msg  string
+		}{
+			{"baud", s.Baud == 0, "baud must be greater than 0"},
+			{"data_bits", s.DataBits == 0, "data_bits must be 5, 6, 7 or 8"},
+			{"max_length", s.MaxLength == 0, "max_length must be greater than 0"},
+			{"idle_gap", s.IdleGap.Duration == 0, "idle_gap must be greater than 0"},
+			{"frame_timeout", s.FrameTimeout.Duration == 0, "frame_timeout must be greater than 0"},
+		}
+		for _, ch := range checks {
+			path := fmt.Sprintf("scanner[%d].%s", i, ch.key)
+			if ch.zero && c.has(path) && !bad[path] {
+				probs = append(probs, c.problem(path, "%s%s", scannerLabel(i, s), ch.msg))
+			}
+		}
+	}
+	return probs
+}
+
+// resolvePaths makes relative paths relative to the config file's folder.
+func (c *Config) resolvePaths(dir string) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	fix := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	fix(&c.DataDir)
+	fix(&c.StateDir)
+	fix(&c.LogFile)
+	for i := range c.Scanners {
+		fix(&c.Scanners[i].File)
+	}
+}
+
+var typeMismatch = regexp.MustCompile(`cannot decode TOML (\w+) into .*?(?:of )?type (\S+)$`)
+
+// decodeMessage rewrites go-toml's messages, which talk about Go struct
+// fields, into the user's terms.
+func decodeMessage(key, msg string) string {
+	msg = tomlMessage(msg)
+	if m := typeMismatch.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s: expected %s, found a TOML %s", key, goTypeName(m[2]), m[1])
+	}
+	if strings.HasPrefix(msg, "cannot decode TOML") {
+		return fmt.Sprintf("%s: wrong type of value (%s)", key, msg)
+	}
+	return fmt.Sprintf("%s: %s", key, msg)
+}
+
+func tomlMessage(msg string) string {
+	return strings.TrimPrefix(msg, "toml: ")
+}
+
+func goTypeName(t string) string {
+	switch t {
+	case "int", "*int", "int64", "uint8":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "float64":
+		return "a number"
+	case "[]string":
+		return "a list of strings"
+	case "[][]int", "[]int":
+		return "a list of [frequency, ms, pause] triples"
+	case "config.Duration":
+		return "a duration string such as \"30s\""
+	}
+	switch {
+	case strings.HasPrefix(t, "map["):
+		return "a table of strings"
+	case strings.HasPrefix(t, "[]config."):
+		return "an array of tables ([[" + strings.ToLower(strings.TrimPrefix(t, "[]config.")) + "]])"
+	case strings.HasPrefix(t, "*config.") || strings.HasPrefix(t, "config."):
+		return "a table"
+	}
+	return t
+}
+
+// unknownKeyMessage names the table the stray key is in and suggests the
+// closest known key, because most unknown keys are typos.
+func unknownKeyMessage(key []string) string {
+	if len(key) == 0 {
+		return "unknown key"
+	}
+	name := key[len(key)-1]
+	where := ""
+	if len(key) > 1 {
+		where = " in [" + strings.Join(key[:len(key)-1], ".") + "]"
+	}
+	msg := fmt.Sprintf("unknown key %q%s", name, where)
+	if s := closest(name, knownKeys(key[:len(key)-1])); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return msg
+}
+
+// knownKeys lists the TOML keys of the table at path, by reflection on the
+// struct tags so the list never drifts from the struct.
+func knownKeys(path []string) []string {
+	t := reflect.TypeFor[Config]()
+	for _, part := range path {
+		f, ok := fieldByTag(t, part)
+		if !ok {
+			return nil
+		}
+		t = f.Type
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+	}
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag := strings.Split(f.Tag.Get("toml"), ",")[0]; tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if strings.Split(f.Tag.Get("toml"), ",")[0] == tag {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// closest returns the candidate within edit distance 2 of s, if any.
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = slices.Min([]int{prev[j] + 1, cur[j-1] + 1, prev[j-1] + cost})
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// unwrapPath drops the path from an *fs.PathError: the message already
+// starts with the file name.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,409 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The allowed values of each enumerated key. They are spelled out here (not
+// imported from devices or feedback) so that config depends on nothing.
+var (
+	ScannerTypes   = []string{"serial", "hid-pos", "hid-keyboard", "console", "replay"}
+	ReplayDecoders = []string{"serial", "hid-pos", "hid-keyboard"}
+	BeepProfiles   = []string{"none", "bel", "honeywell", "zebra-ssi", "datalogic", "hid-pos"}
+	BeeperTypes    = []string{"pcspeaker", "command", "bell", "none"}
+	// PatternNames are the feedback patterns of SPEC §3, the keys of
+	// [patterns] and of a scanner's beep_bytes.
+	PatternNames = []string{"good", "patron", "mode-loan", "mode-return", "double", "reject", "write-failure", "undo"}
+
+	modes      = []string{"loan", "return"}
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	terms      = []string{"cr", "lf", "crlf", "tab", "idle"}
+	parities   = []string{"none", "odd", "even", "mark", "space"}
+	stopBits   = []string{"1", "1.5", "2"}
+	aims       = []string{"strip", "keep"}
+	addOns     = []string{"main", "keep", "reject"}
+	layouts    = []string{"us", "uk", "de", "fr"}
+	posLayouts = []string{"honeywell", "newland", "generic"}
+)
+
+// Tone limits for [patterns]: what a PC speaker or piezo can play and a
+// person can hear, and no tone long enough to block the next scan's beep.
+const (
+	minFreq, maxFreq = 20, 20000
+	minMs, maxMs     = 1, 5000
+	maxPause         = 5000
+)
+
+// Validate checks every key of an already decoded configuration and returns
+// an *Errors with every problem, or nil. Warnings are stored in c.Warnings.
+// Load calls it; call it yourself on a Default or Trial configuration you
+// changed in code.
+func (c *Config) Validate() error {
+	_, err := c.finish(c.problems())
+	return err
+}
+
+func (c *Config) problem(path, format string, a ...any) Problem {
+	return Problem{File: c.Path, Line: c.line(path), Key: path, Msg: fmt.Sprintf(format, a...)}
+}
+
+func (c *Config) problems() []Problem {
+	v := &validator{c: c}
+	v.top()
+	for i := range c.Scanners {
+		v.scanner(i)
+	}
+	v.keypad()
+	for i := range c.Beepers {
+		v.beeper(i)
+	}
+	v.patterns()
+	return v.probs
+}
+
+type validator struct {
+	c     *Config
+	probs []Problem
+}
+
+func (v *validator) errorf(path, format string, a ...any) {
+	v.probs = append(v.probs, v.c.problem(path, format, a...))
+}
+
+func (v *validator) warnf(path, format string, a ...any) {
+	p := v.c.problem(path, format, a...)
+	p.Warning = true
+	v.probs = append(v.probs, p)
+}
+
+// oneOf checks an enumerated value; label prefixes the message.
+func (v *validator) oneOf(path, label, key, val string, allowed []string) {
+	if !slices.Contains(allowed, val) {
+		v.errorf(path, "%s%s %q is not one of %s", label, key, val, strings.Join(allowed, " | "))
+	}
+}
+
+func (v *validator) top() {
+	c := v.c
+	if c.Station == "" || !printable(c.Station, true) {
+		v.errorf("station", "station %q must be non-empty printable text", c.Station)
+	}
+	v.dir("data_dir", c.DataDir)
+	v.dir("state_dir", c.StateDir)
+	switch {
+	case c.FileName == "" || c.FileName == "." || c.FileName == "..":
+		v.errorf("file_name", "file_name %q must name a file", c.FileName)
+	case strings.ContainsAny(c.FileName, `/\`):
+		v.errorf("file_name", "file_name %q must be a plain file name; put the folder in data_dir", c.FileName)
+	}
+	if _, err := parseFileMode(c.FileMode); err != nil {
+		v.errorf("file_mode", "%v", err)
+	}
+	if _, err := c.Location(); err != nil {
+		v.errorf("timezone", "timezone %q is not an IANA time zone name such as \"Europe/Berlin\"", c.Timezone)
+	}
+	v.oneOf("default_mode", "", "default_mode", c.DefaultMode, modes)
+	if c.ControlPrefix == "" || !printable(c.ControlPrefix, false) {
+		v.errorf("control_prefix", "control_prefix %q must be non-empty printable ASCII without spaces (it starts a barcode)", c.ControlPrefix)
+	}
+	for _, k := range []struct{ key, re string }{{"patron_pattern", c.PatronPattern}, {"item_pattern", c.ItemPattern}} {
+		if _, err := regexp.Compile(k.re); err != nil {
+			v.errorf(k.key, "%s: bad regular expression: %v", k.key, unwrapRegexp(err))
+		}
+	}
+	v.positive("patron_timeout", c.PatronTimeout.Duration)
+	v.nonNegative("double_read_window", c.DoubleReadWindow.Duration)
+	v.nonNegative("undo_window", c.UndoWindow.Duration)
+	v.positive("hotplug_interval", c.HotplugInterval.Duration)
+	v.positive("alarm_interval", c.AlarmInterval.Duration)
+	if c.MaxItemsPerPatron < 0 {
+		v.errorf("max_items_per_patron", "max_items_per_patron must be 0 (no limit) or more, not %d", c.MaxItemsPerPatron)
+	}
+	v.oneOf("log_level", "", "log_level", c.LogLevel, logLevels)
+	if c.LogFile != "" {
+		if fi, err := os.Stat(c.LogFile); err == nil && fi.IsDir() {
+			v.errorf("log_file", "log_file %s is a directory", c.LogFile)
+		}
+	}
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.errorf(path, "%s must be greater than 0, not %v", lastKey(path), d)
+	}
+}
+
+func (v *validator) nonNegative(path string, d time.Duration) {
+	if d < 0 {
+		v.errorf(path, "%s must not be negative (0 turns it off), not %v", lastKey(path), d)
+	}
+}
+
+// dir checks a folder the daemon writes to. A missing one is created at
+// start, so then the nearest existing parent must be writable; when it is
+// not, this user may simply not be the service account, hence a warning.
+func (v *validator) dir(path, dir string) {
+	if dir == "" {
+		v.errorf(path, "%s must not be empty", path)
+		return
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		v.errorf(path, "%s %s exists but is not a directory", path, dir)
+	case err == nil:
+		if werr := writable(dir); werr != nil {
+			v.errorf(path, "%s %s is not writable: %v", path, dir, werr)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		parent := existingParent(dir)
+		if parent == "" {
+			return
+		}
+		if pi, err := os.Stat(parent); err == nil && !pi.IsDir() {
+			v.errorf(path, "%s %s cannot be created: %s is not a directory", path, dir, parent)
+		} else if werr := writable(parent); werr != nil {
+			v.warnf(path, "%s %s does not exist and this user cannot create it in %s (%v); the service account must be able to", path, dir, parent, werr)
+		}
+	default:
+		v.errorf(path, "%s %s: %v", path, dir, unwrapPath(err))
+	}
+}
+
+// existingParent returns the nearest ancestor of dir that exists.
+func existingParent(dir string) string {
+	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return p
+		}
+		if next := filepath.Dir(p); next == p {
+			return ""
+		}
+	}
+}
+
+func scannerLabel(i int, s Scanner) string {
+	if s.Name != "" {
+		return fmt.Sprintf("scanner %q: ", s.Name)
+	}
+	return fmt.Sprintf("scanner %d: ", i+1)
+}
+
+func (v *validator) scanner(i int) {
+	s := v.c.Scanners[i]
+	at := func(key string) string { return fmt.Sprintf("scanner[%d].%s", i, key) }
+	table := fmt.Sprintf("scanner[%d]", i)
+	label := scannerLabel(i, s)
+
+	switch {
+	case s.Name == "":
+		v.errorf(at("name"), "%sname is required (it names the scanner in logs and status)", label)
+	case !printable(s.Name, true):
+		v.errorf(at("name"), "%sname must be printable text", label)
+	default:
+		for j := range i {
+			if v.c.Scanners[j].Name == s.Name {
+				v.errorf(at("name"), "%sname is already used by scanner %d", label, j+1)
+				break
+			}
+		}
+	}
+	if s.Type == "" {
+		v.errorf(table, "%stype is required: one of %s", label, strings.Join(ScannerTypes, " | "))
+	} else {
+		v.oneOf(at("type"), label, "type", s.Type, ScannerTypes)
+	}
+	if s.Mode != "" {
+		v.oneOf(at("mode"), label, "mode", s.Mode, modes)
+	}
+	v.usbIDs(label, at, s.VID, s.PID)
+	if s.Interface != nil && *s.Interface < 0 {
+		v.errorf(at("interface"), "%sinterface must be 0 or more", label)
+	}
+
+	switch s.Type {
+	case "serial":
+		if s.Port == "" && (s.VID == "" || s.PID == "") {
+			v.errorf(table, "%sa serial scanner needs port, or vid and pid to find the port", label)
+		}
+	case "hid-pos", "hid-keyboard":
+		if s.VID == "" || s.PID == "" {
+			v.errorf(table, "%sa %s scanner needs vid and pid (see `offcircd devices`)", label, s.Type)
+		}
+	case "replay":
+		if s.Decoder == "" {
+			v.errorf(table, "%sa replay scanner needs decoder: one of %s", label, strings.Join(ReplayDecoders, " | "))
+		} else {
+			v.oneOf(at("decoder"), label, "decoder", s.Decoder, ReplayDecoders)
+		}
+		if s.File == "" {
+			v.errorf(table, "%sa replay scanner needs file (a capture made by `offcircd capture`)", label)
+		} else if fi, err := os.Stat(s.File); err != nil {
+			v.errorf(at("file"), "%sfile %s: %v", label, s.File, unwrapPath(err))
+		} else if fi.IsDir() {
+			v.errorf(at("file"), "%sfile %s is a directory", label, s.File)
+		}
+	}
+	if s.Speed < 0 {
+		v.errorf(at("speed"), "%sspeed must be 0 (as recorded) or more", label)
+	}
+
+	if s.Baud <= 0 {
+		v.errorf(at("baud"), "%sbaud must be greater than 0", label)
+	}
+	if s.DataBits < 5 || s.DataBits > 8 {
+		v.errorf(at("data_bits"), "%sdata_bits must be 5, 6, 7 or 8, not %d", label, s.DataBits)
+	}
+	v.oneOf(at("parity"), label, "parity", s.Parity, parities)
+	v.oneOf(at("stop_bits"), label, "stop_bits", s.StopBits, stopBits)
+	v.oneOf(at("terminator"), label, "terminator", s.Terminator, terms)
+	if s.IdleGap.Duration < 0 {
+		v.errorf(at("idle_gap"), "%sidle_gap must be greater than 0", label)
+	}
+	if s.FrameTimeout.Duration < 0 {
+		v.errorf(at("frame_timeout"), "%sframe_timeout must be greater than 0", label)
+	}
+	if s.MaxLength < 0 {
+		v.errorf(at("max_length"), "%smax_length must be greater than 0", label)
+	}
+	v.oneOf(at("aim"), label, "aim", s.AIM, aims)
+	v.oneOf(at("addon"), label, "addon", s.AddOn, addOns)
+	v.oneOf(at("layout"), label, "layout", s.Layout, layouts)
+	v.oneOf(at("pos_layout"), label, "pos_layout", s.POSLayout, posLayouts)
+
+	if !slices.Contains(BeepProfiles, s.Beep) {
+		if _, err := ParseHex(s.Beep); err != nil {
+			v.errorf(at("beep"), "%sbeep %q is neither a profile (%s) nor hex bytes", label, s.Beep, strings.Join(BeepProfiles, " | "))
+		}
+	}
+	for _, name := range sortedKeys(s.BeepBytes) {
+		path := at("beep_bytes." + name)
+		if !slices.Contains(PatternNames, name) {
+			v.errorf(path, "%sbeep_bytes: %q is not a pattern name (%s)", label, name, strings.Join(PatternNames, ", "))
+		}
+		if _, err := ParseHex(s.BeepBytes[name]); err != nil {
+			v.errorf(path, "%sbeep_bytes.%s: %q is not hex bytes such as \"16 07 0D\"", label, name, s.BeepBytes[name])
+		}
+	}
+}
+
+func (v *validator) usbIDs(label string, at func(string) string, vid, pid string) {
+	for _, id := range []struct{ key, val string }{{"vid", vid}, {"pid", pid}} {
+		if id.val != "" && !isUSBID(id.val) {
+			v.errorf(at(id.key), "%s%s %q must be 4 hex digits such as \"0c2e\"", label, id.key, id.val)
+		}
+	}
+}
+
+func (v *validator) keypad() {
+	k := v.c.Keypad
+	if k == nil {
+		return
+	}
+	at := func(key string) string { return "keypad." + key }
+	if k.VID == "" || k.PID == "" {
+		v.errorf("keypad", "keypad: vid and pid are required (see `offcircd devices`)")
+	}
+	v.usbIDs("keypad: ", at, k.VID, k.PID)
+	if k.Interface != nil && *k.Interface < 0 {
+		v.errorf(at("interface"), "keypad: interface must be 0 or more")
+	}
+	if len(k.Keys) == 0 && !k.PatronEntry {
+		v.errorf("keypad", "keypad: no keys bound; add keys = { KP_DIVIDE = \"loan\", ... }")
+	}
+	for _, name := range sortedKeys(k.Keys) {
+		path := at("keys." + name)
+		if _, ok := KeyUsages[name]; !ok {
+			hint := ""
+			if _, ok := KeyUsages[strings.ToUpper(name)]; ok {
+				hint = fmt.Sprintf(" (key names are upper case: %q)", strings.ToUpper(name))
+			}
+			v.errorf(path, "keypad: unknown key %q%s; use names such as KP_0..KP_9, KP_ENTER, KP_PLUS, A..Z, F1..F12", name, hint)
+		}
+		if cmd := k.Keys[name]; !slices.Contains(KeyCommands, cmd) {
+			v.errorf(path, "keypad: key %s: command %q is not one of %s", name, cmd, strings.Join(KeyCommands, " | "))
+		}
+	}
+}
+
+func (v *validator) beeper(i int) {
+	b := v.c.Beepers[i]
+	at := func(key string) string { return fmt.Sprintf("beeper[%d].%s", i, key) }
+	label := fmt.Sprintf("beeper %d: ", i+1)
+	if b.Type == "" {
+		v.errorf(fmt.Sprintf("beeper[%d]", i), "%stype is required: one of %s", label, strings.Join(BeeperTypes, " | "))
+		return
+	}
+	v.oneOf(at("type"), label, "type", b.Type, BeeperTypes)
+	if b.Type == "command" && (len(b.Command) == 0 || b.Command[0] == "") {
+		v.errorf(fmt.Sprintf("beeper[%d]", i), "%sa command beeper needs command = [\"program\", \"args\"...]", label)
+	}
+}
+
+func (v *validator) patterns() {
+	for _, name := range sortedKeys(v.c.Patterns) {
+		path := "patterns." + name
+		if !slices.Contains(PatternNames, name) {
+			v.errorf(path, "patterns: %q is not a pattern name (%s)", name, strings.Join(PatternNames, ", "))
+			continue
+		}
+		for j, tone := range v.c.Patterns[name] {
+			tp := fmt.Sprintf("%s[%d]", path, j)
+			switch {
+			case len(tone) != 3:
+				v.errorf(tp, "patterns.%s: tone %d must be [frequency Hz, duration ms, pause ms], got %d numbers", name, j+1, len(tone))
+			case tone[0] < minFreq || tone[0] > maxFreq:
+				v.errorf(tp, "patterns.%s: tone %d: frequency %d Hz is outside %d..%d", name, j+1, tone[0], minFreq, maxFreq)
+			case tone[1] < minMs || tone[1] > maxMs:
+				v.errorf(tp, "patterns.%s: tone %d: duration %d ms is outside %d..%d", name, j+1, tone[1], minMs, maxMs)
+			case tone[2] < 0 || tone[2] > maxPause:
+				v.errorf(tp, "patterns.%s: tone %d: pause %d ms is outside 0..%d", name, j+1, tone[2], maxPause)
+			}
+		}
+	}
+}
+
+// printable reports whether s is printable ASCII; space allowed or not.
+func printable(s string, space bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7E {
+			if !(space && c == ' ') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// unwrapRegexp drops the "error parsing regexp: " prefix that repeats what
+// the message already says.
+func unwrapRegexp(err error) string {
+	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+}
