@@ -1,0 +1,217 @@
+package encoder
+
+import (
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"strconv"
+	"time"
+)
+
+// FutureTolerance is how far past the checking machine's clock a record may
+// lie before check calls it "in the future". Station clocks drift and
+// stations are not always NTP-synced while the network is down; ten minutes
+// forgives that while still catching a clock set to the wrong day or zone.
+const FutureTolerance = 10 * time.Minute
+
+// Severity says whether a problem stops a file from being uploaded.
+type Severity int
+
+// Errors make a line unusable (Alma would reject or mis-read it); warnings
+// are lines Alma accepts but a person should look at.
+const (
+	SeverityError Severity = iota + 1
+	SeverityWarning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
+}
+
+// Problem is one finding of Check, on a 1-based line.
+type Problem struct {
+	Line     int
+	Severity Severity
+	Msg      string
+}
+
+// String formats p as "LINE: error|warning: message"; callers prefix the
+// file name to get the FILE:LINE form editors jump to.
+func (p Problem) String() string {
+	return strconv.Itoa(p.Line) + ": " + p.Severity.String() + ": " + p.Msg
+}
+
+// Options tune Check and Merger. The zero value checks against the current
+// time in time.Local.
+type Options struct {
+	Location *time.Location // zone of the file's wall-clock times; nil = time.Local
+	Now      time.Time      // reference for "in the future"; zero = time.Now()
+	// Report, when set, receives each problem as it is found instead of the
+	// problems being collected, so a huge bad file needs no memory for them.
+	Report func(Problem)
+}
+
+// Summary counts what Check saw in one file. Loans and Returns count lines
+// without errors, i.e. what Alma would load.
+type Summary struct {
+	File     string
+	Lines    int
+	Loans    int
+	Returns  int
+	Errors   int
+	Warnings int
+}
+
+// String is the one-line summary printed by check and archive; its format is
+// stable because scripts parse it.
+func (s Summary) String() string {
+	return fmt.Sprintf("%s: %d lines, %d loans, %d returns, %d errors, %d warnings",
+		s.File, s.Lines, s.Loans, s.Returns, s.Errors, s.Warnings)
+}
+
+// OK reports whether the file is fit for upload: no errors, and with strict
+// no warnings either.
+func (s Summary) OK(strict bool) bool {
+	return s.Errors == 0 && (!strict || s.Warnings == 0)
+}
+
+// Check reads a data file from r and reports every problem (see the package
+// documentation of the rules). name only fills Summary.File. The error is
+// for read failures only; problems in the data are in the summary.
+func Check(r io.Reader, name string, opt Options) (Summary, []Problem, error) {
+	return check(r, name, opt, 0)
+}
+
+// CheckFile is Check on the file at path.
+func CheckFile(path string, opt Options) (Summary, []Problem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Summary{File: path}, nil, fmt.Errorf("check: %w", err)
+	}
+	defer f.Close()
+	hint := 0
+	if fi, err := f.Stat(); err == nil {
+		hint = int(fi.Size() / (ReturnLen + 2))
+	}
+	return check(f, path, opt, hint)
+}
+
+func check(r io.Reader, name string, opt Options, hint int) (Summary, []Problem, error) {
+	c := newChecker(name, opt, true, hint)
+	rd := NewReader(r, opt.Location)
+	for {
+		raw, torn, ok := rd.next()
+		if !ok {
+			break
+		}
+		c.scratch, _, _ = c.line(c.scratch[:0], rd.num, raw, torn)
+	}
+	if err := rd.Err(); err != nil {
+		return c.sum, c.problems, fmt.Errorf("check: %s: %w", name, err)
+	}
+	return c.sum, c.problems, nil
+}
+
+// checker applies the line rules and the rules across lines (duplicates,
+// order) of one file. Merger uses it too, so both agree on what is bad.
+type checker struct {
+	opt      Options
+	nowKey   uint64
+	sum      Summary
+	problems []Problem
+	errs     lineErrs
+	scratch  []byte
+
+	dups bool
+	seed maphash.Seed
+	seen map[uint64]uint32 // hash of canonical line -> first line number
+
+	prevTS   uint64
+	prevLine int
+}
+
+func newChecker(name string, opt Options, dups bool, hint int) *checker {
+	loc := opt.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	key, _ := strconv.ParseUint(now.Add(FutureTolerance).In(loc).Format(TimeLayout), 10, 64)
+	c := &checker{opt: opt, nowKey: key, sum: Summary{File: name}, dups: dups}
+	if dups {
+		c.seed = maphash.MakeSeed()
+		c.seen = make(map[uint64]uint32, hint)
+	}
+	return c
+}
+
+func (c *checker) report(line int, sev Severity, msg string) {
+	if sev == SeverityError {
+		c.sum.Errors++
+	} else {
+		c.sum.Warnings++
+	}
+	p := Problem{Line: line, Severity: sev, Msg: msg}
+	if c.opt.Report != nil {
+		c.opt.Report(p)
+		return
+	}
+	c.problems = append(c.problems, p)
+}
+
+// line checks one raw line (line end removed). For a usable line it appends
+// the canonical encoding to dst and returns it with the numeric timestamp
+// and ok; otherwise dst is returned unchanged.
+func (c *checker) line(dst []byte, num int, raw []byte, torn error) ([]byte, uint64, bool) {
+	c.sum.Lines++
+	if torn != nil {
+		c.report(num, SeverityError, torn.Error())
+		return dst, 0, false
+	}
+	c.errs = lineErrs{}
+	f, warn := parseFields(raw, &c.errs)
+	if c.errs.n == 1 && c.errs.errs[0] == ErrEmptyLine {
+		c.report(num, SeverityWarning, "empty line")
+		return dst, 0, false
+	}
+	if f.ts > c.nowKey && c.errs.n == 0 {
+		c.errs.add(fmt.Errorf("time %s is in the future (more than %v ahead of this computer's clock)", raw[:TimeLen], FutureTolerance))
+	}
+	if c.errs.n > 0 {
+		for _, err := range c.errs.errs[:c.errs.n] {
+			c.report(num, SeverityError, err.Error())
+		}
+		return dst, 0, false
+	}
+	if warn != nil {
+		c.report(num, SeverityWarning, warn.Error()+" (Alma ignores it; merge drops it)")
+	}
+	if f.ts < c.prevTS {
+		c.report(num, SeverityWarning, fmt.Sprintf("time %s is earlier than line %d (Alma applies lines in file order; merge sorts them)", raw[:TimeLen], c.prevLine))
+	}
+	c.prevTS, c.prevLine = f.ts, num
+	start := len(dst)
+	dst = appendCanonical(dst, raw, f)
+	if c.dups {
+		h := maphash.Bytes(c.seed, dst[start:])
+		if first, seen := c.seen[h]; seen {
+			c.report(num, SeverityWarning, fmt.Sprintf("duplicate of line %d", first))
+		} else {
+			c.seen[h] = uint32(num)
+		}
+	}
+	if f.typ == byte(Loan) {
+		c.sum.Loans++
+	} else {
+		c.sum.Returns++
+	}
+	return dst, f.ts, true
+}
