@@ -152,7 +152,7 @@ func (e *evdevSpeaker) tone(ctx context.Context, hz int, d time.Duration) error 
 	return switchTone(ctx, e.clock, e.set, hz, d)
 }
 
-func (e *evdevSpeaker) close() error    { return e.w.Close() }
+func (e *evdevSpeaker) close() error     { return e.w.Close() }
 func (e *evdevSpeaker) describe() string { return "evdev " + e.path }
 
 // consoleSpeaker uses the KIOCSOUND ioctl on a virtual console; it needs

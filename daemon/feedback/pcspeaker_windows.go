@@ -44,5 +44,5 @@ func (w *winSpeaker) tone(ctx context.Context, hz int, d time.Duration) error {
 	return nil
 }
 
-func (w *winSpeaker) close() error    { return nil }
+func (w *winSpeaker) close() error     { return nil }
 func (w *winSpeaker) describe() string { return "kernel32 Beep" }
