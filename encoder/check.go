@@ -129,10 +129,19 @@ type checker struct {
 
 	dups bool
 	seed maphash.Seed
-	seen map[uint64]uint32 // hash of canonical line -> first line number
+	last map[uint64]lastLine // hash of item -> its latest line
 
 	prevTS   uint64
 	prevLine int
+}
+
+// lastLine is the latest line seen for one item, for duplicate detection.
+// Hashes (not the lines) are kept so a million-line file costs a few MB; a
+// 64-bit collision could only add a false warning, never drop a line (merge
+// compares bytes).
+type lastLine struct {
+	hash uint64
+	num  uint32
 }
 
 func newChecker(name string, opt Options, dups bool, hint int) *checker {
@@ -148,7 +157,7 @@ func newChecker(name string, opt Options, dups bool, hint int) *checker {
 	c := &checker{opt: opt, nowKey: key, sum: Summary{File: name}, dups: dups}
 	if dups {
 		c.seed = maphash.MakeSeed()
-		c.seen = make(map[uint64]uint32, hint)
+		c.last = make(map[uint64]lastLine, hint)
 	}
 	return c
 }
@@ -201,11 +210,14 @@ func (c *checker) line(dst []byte, num int, raw []byte, torn error) ([]byte, uin
 	start := len(dst)
 	dst = appendCanonical(dst, raw, f)
 	if c.dups {
-		h := maphash.Bytes(c.seed, dst[start:])
-		if first, seen := c.seen[h]; seen {
-			c.report(num, SeverityWarning, fmt.Sprintf("duplicate of line %d", first))
+		// A duplicate repeats the previous line for its item; a loan,
+		// return, loan of one item in a minute is three transactions.
+		ik := maphash.Bytes(c.seed, f.item)
+		lh := maphash.Bytes(c.seed, dst[start:])
+		if prev, ok := c.last[ik]; ok && prev.hash == lh {
+			c.report(num, SeverityWarning, fmt.Sprintf("duplicate of line %d", prev.num))
 		} else {
-			c.seen[h] = uint32(num)
+			c.last[ik] = lastLine{hash: lh, num: uint32(num)}
 		}
 	}
 	if f.typ == byte(Loan) {
