@@ -1,0 +1,50 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. The failure classes (ErrDiskFull … ErrLocked) are wrapped
+// into write errors next to the OS error so callers and logs can name the
+// cause without parsing strings.
+var (
+	// ErrUndoRefused is wrapped by every Undo refusal, with the reason.
+	ErrUndoRefused = errors.New("undo refused")
+	// ErrNotStored means a record is durable nowhere: neither the data file
+	// nor the spool could be written. The scan must not be acknowledged.
+	ErrNotStored = errors.New("record not stored")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store closed")
+	// ErrNothingToArchive means Archive found no data file (or an empty one).
+	ErrNothingToArchive = errors.New("no data file to archive")
+
+	ErrDiskFull      = errors.New("disk full")                      // ENOSPC, EDQUOT, ERROR_DISK_FULL
+	ErrReadOnly      = errors.New("read-only file system")          // EROFS, ERROR_WRITE_PROTECT
+	ErrPermission    = errors.New("permission denied")              // EACCES, EPERM, ERROR_ACCESS_DENIED
+	ErrFolderMissing = errors.New("folder missing")                 // ENOENT on create, ERROR_PATH_NOT_FOUND
+	ErrLocked        = errors.New("file locked by another program") // Windows sharing/lock violations
+)
+
+// classify returns the failure class of an OS error, or nil when it is none
+// of the known ones (it is still treated as a write failure: any error means
+// the record is not in the data file).
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	return classifyPlatform(err)
+}
+
+// wrapClass formats a store error for op, naming its class when known.
+func wrapClass(op string, err error) error {
+	if c := classify(err); c != nil {
+		return fmt.Errorf("store: %s: %w: %w", op, c, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// refuse builds an Undo refusal.
+func refuse(format string, a ...any) error {
+	return fmt.Errorf("store: %w: %s", ErrUndoRefused, fmt.Sprintf(format, a...))
+}
