@@ -1,0 +1,179 @@
+package devices
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Scanner-side beep profiles for serial scanners: the bytes the host
+// writes to make the scanner itself sound a pattern. Pattern names are the
+// feedback pattern names of the config ("good", "reject", ...); they are
+// repeated here as strings so devices does not depend on the daemon.
+
+// ErrUnknownPattern is returned for a pattern name no profile knows.
+var ErrUnknownPattern = errors.New("unknown feedback pattern")
+
+// Zebra SSI (Simple Serial Interface) constants.
+const (
+	ssiOpBeep   = 0xE6
+	ssiCmdAck   = 0xD0
+	ssiCmdNak   = 0xD1
+	ssiHost     = 0x04 // message source: host
+	ssiMaxBeep  = 0x1A // highest beep code of the SSI table
+	ssiBeepSize = 7
+)
+
+// The SSI beep codes (SSI programmer guide, "BEEP"): 0x00–0x04 one to five
+// short high, 0x05–0x09 short low, 0x0A–0x0E long high, 0x0F–0x13 long
+// low, 0x14 fast warble, 0x15 slow warble, 0x16 high-low, 0x17 low-high,
+// 0x18 high-low-high, 0x19 low-high-low, 0x1A high-high-low-low.
+var ssiPatternCodes = map[string]byte{
+	"good":          0x00, // one short high: the record is on disk
+	"patron":        0x01, // two short high
+	"mode-loan":     0x17, // low-high: "going out"
+	"mode-return":   0x16, // high-low: "coming back"
+	"double":        0x05, // one short low: ignored, not an error
+	"reject":        0x10, // two long low
+	"write-failure": 0x14, // fast warble: unmistakably wrong
+	"undo":          0x19, // low-high-low
+}
+
+// ZebraSSIBeep returns the SSI BEEP packet for beep code: length 05,
+// opcode E6, source 04 (host), status 00, the code, then the 16-bit
+// checksum 0x10000 - sum of the preceding bytes, high byte first.
+func ZebraSSIBeep(code byte) []byte {
+	p := []byte{ssiBeepSize - 2, ssiOpBeep, ssiHost, 0x00, code}
+	return appendSSIChecksum(p)
+}
+
+func appendSSIChecksum(p []byte) []byte {
+	sum := 0
+	for _, b := range p {
+		sum += int(b)
+	}
+	ck := uint16(0x10000 - sum)
+	return append(p, byte(ck>>8), byte(ck))
+}
+
+// ssiChecksumOK checks a complete SSI packet (length byte first, checksum last).
+func ssiChecksumOK(p []byte) bool {
+	n := len(p)
+	if n < 4 || int(p[0])+2 != n {
+		return false
+	}
+	sum := 0
+	for _, b := range p[:n-2] {
+		sum += int(b)
+	}
+	return uint16(0x10000-sum) == uint16(p[n-2])<<8|uint16(p[n-1])
+}
+
+var (
+	bel       = []byte{0x07}
+	honeyBeep = []byte{0x16, 0x07, 0x0D} // SYN BEL CR
+)
+
+// simpleProfiles have one beep command; errors sound it twice so they
+// differ from a good read on scanners with a single tone.
+var simpleProfiles = map[string][]byte{
+	"bel":       bel,
+	"honeywell": honeyBeep,
+	"datalogic": bel,
+}
+
+// serialBeepPatterns lists the patterns every profile covers.
+var serialBeepPatterns = []string{"good", "patron", "mode-loan", "mode-return", "double", "reject", "write-failure", "undo"}
+
+// SerialBeepProfiles lists the profile names SerialBeepBytes accepts
+// besides raw hex bytes.
+func SerialBeepProfiles() []string {
+	out := []string{"none", "zebra-ssi"}
+	for k := range simpleProfiles {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SerialBeepBytes returns the bytes to write to a serial scanner for
+// pattern under profile (none | bel | honeywell | zebra-ssi | datalogic |
+// hex bytes such as "16 07 0D", used for every pattern). overrides
+// (beep_bytes) maps a pattern name to hex bytes and wins over the profile;
+// an empty override silences that pattern. No bytes and no error means
+// "nothing to send".
+func SerialBeepBytes(profile, pattern string, overrides map[string]string) ([]byte, error) {
+	if !knownPattern(pattern) {
+		if _, ok := overrides[pattern]; !ok {
+			return nil, fmt.Errorf("serial: beep %q: %w", pattern, ErrUnknownPattern)
+		}
+	}
+	if h, ok := overrides[pattern]; ok {
+		b, err := parseHexBytes(h)
+		if err != nil {
+			return nil, fmt.Errorf("serial: beep_bytes %q: %w", pattern, err)
+		}
+		return b, nil
+	}
+	p := strings.ToLower(strings.TrimSpace(profile))
+	switch p {
+	case "", "none":
+		return nil, nil
+	case "zebra-ssi":
+		return ZebraSSIBeep(ssiPatternCodes[pattern]), nil
+	}
+	if one, ok := simpleProfiles[p]; ok {
+		if pattern == "reject" || pattern == "write-failure" {
+			return append(append([]byte(nil), one...), one...), nil
+		}
+		return append([]byte(nil), one...), nil
+	}
+	b, err := parseHexBytes(profile)
+	if err != nil {
+		return nil, fmt.Errorf("serial: beep %q: not a profile (%s) nor hex bytes: %w",
+			profile, strings.Join(SerialBeepProfiles(), ", "), err)
+	}
+	return b, nil
+}
+
+func knownPattern(p string) bool {
+	for _, k := range serialBeepPatterns {
+		if k == p {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHexBytes reads hex bytes written with or without spaces, commas or
+// 0x prefixes: "16 07 0D", "16070d", "0x16,0x07,0x0d".
+func parseHexBytes(s string) ([]byte, error) {
+	r := strings.NewReplacer("0x", "", "0X", "", " ", "", ",", "", ":", "", "\t", "")
+	clean := r.Replace(strings.TrimSpace(s))
+	if clean == "" {
+		return nil, nil
+	}
+	b, err := hex.DecodeString(clean)
+	if err != nil {
+		return nil, fmt.Errorf("bad hex bytes %q", s)
+	}
+	return b, nil
+}
+
+// checkBeepProfile validates a scanner's beep settings once, at start,
+// so a typo is reported before the first scan instead of at every beep.
+func checkBeepProfile(profile string, overrides map[string]string) error {
+	for _, p := range serialBeepPatterns {
+		if _, err := SerialBeepBytes(profile, p, overrides); err != nil {
+			return err
+		}
+	}
+	for p := range overrides {
+		if _, err := SerialBeepBytes(profile, p, overrides); err != nil {
+			return err
+		}
+	}
+	return nil
+}

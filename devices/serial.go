@@ -1,0 +1,348 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.bug.st/serial"
+
+	"github.com/offcircd/offcircd/config"
+)
+
+// ErrNotConnected is returned by Beep while the scanner's port is closed.
+var ErrNotConnected = errors.New("serial: scanner not connected")
+
+// serialPort is the part of a serial port the source uses: small enough
+// to fake, and what go.bug.st/serial gives us.
+type serialPort interface {
+	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
+	SetReadTimeout(t time.Duration) error
+	Close() error
+}
+
+// serialOpen opens a port; a variable so tests can count or fail opens.
+var serialOpen = func(name string, mode *serial.Mode) (serialPort, error) {
+	p, err := serial.Open(name, mode)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Reconnect backoff: quick first retries (a replug takes a second or so),
+// capped so a returning scanner is picked up within a couple of seconds.
+const (
+	serialBackoffMin = 100 * time.Millisecond
+	serialBackoffMax = 2 * time.Second
+	// serialReadTimeout bounds how long a read blocks, and so how late
+	// cancellation and idle framing are noticed.
+	serialReadTimeout = 50 * time.Millisecond
+)
+
+// Serial is a scanner on a serial port (RS-232 or USB virtual COM port).
+// It reopens the port after an unplug, frames codes with a Framer, and
+// sounds scanner-side beeps (Beeper).
+type Serial struct {
+	name   string
+	sc     config.Scanner
+	mode   serial.Mode
+	fcfg   FramerConfig
+	log    *slog.Logger
+	beep   string
+	beepBy map[string]string
+
+	backoffMin, backoffMax time.Duration
+	readTimeout            time.Duration
+
+	tap func(time.Time, []byte)
+
+	// mu guards port: Beep writes from the feedback goroutine while Run
+	// reads; the port is closed (by Run, under mu) before anyone can write
+	// to a reused file descriptor.
+	mu   sync.Mutex
+	port serialPort
+}
+
+func init() {
+	RegisterSource("serial", func(sc config.Scanner, _ *config.Config, log *slog.Logger) (Source, error) {
+		return NewSerial(sc, log)
+	})
+}
+
+// NewSerial checks sc and returns its source; it opens nothing (Run does).
+func NewSerial(sc config.Scanner, log *slog.Logger) (*Serial, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if sc.Port == "" && sc.VID == "" {
+		return nil, fmt.Errorf("serial: scanner %q: set port, or vid and pid", sc.Name)
+	}
+	mode, err := serialMode(sc)
+	if err != nil {
+		return nil, fmt.Errorf("serial: scanner %q: %w", sc.Name, err)
+	}
+	fc, err := FramerConfigFor(sc)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBeepProfile(sc.Beep, sc.BeepBytes); err != nil {
+		return nil, fmt.Errorf("serial: scanner %q: %w", sc.Name, err)
+	}
+	rt := serialReadTimeout
+	if fc.Terminator == "idle" && fc.IdleGap/2 < rt {
+		rt = max(fc.IdleGap/2, 5*time.Millisecond)
+	}
+	return &Serial{
+		name: sc.Name, sc: sc, mode: mode, fcfg: fc, log: log,
+		beep: sc.Beep, beepBy: sc.BeepBytes,
+		backoffMin: serialBackoffMin, backoffMax: serialBackoffMax, readTimeout: rt,
+	}, nil
+}
+
+// serialMode turns the line settings into a serial.Mode, 9600 8N1 when unset.
+func serialMode(sc config.Scanner) (serial.Mode, error) {
+	m := serial.Mode{BaudRate: sc.Baud, DataBits: sc.DataBits}
+	if m.BaudRate == 0 {
+		m.BaudRate = 9600
+	}
+	if m.DataBits == 0 {
+		m.DataBits = 8
+	}
+	var errs []error
+	if m.BaudRate < 0 {
+		errs = append(errs, fmt.Errorf("baud %d: must be positive", sc.Baud))
+	}
+	if m.DataBits < 5 || m.DataBits > 8 {
+		errs = append(errs, fmt.Errorf("data_bits %d: want 5, 6, 7 or 8", sc.DataBits))
+	}
+	switch strings.ToLower(sc.Parity) {
+	case "", "none", "n":
+		m.Parity = serial.NoParity
+	case "odd", "o":
+		m.Parity = serial.OddParity
+	case "even", "e":
+		m.Parity = serial.EvenParity
+	case "mark", "m":
+		m.Parity = serial.MarkParity
+	case "space", "s":
+		m.Parity = serial.SpaceParity
+	default:
+		errs = append(errs, fmt.Errorf("parity %q: want none, odd, even, mark or space", sc.Parity))
+	}
+	switch sc.StopBits {
+	case "", "1":
+		m.StopBits = serial.OneStopBit
+	case "1.5":
+		m.StopBits = serial.OnePointFiveStopBits
+	case "2":
+		m.StopBits = serial.TwoStopBits
+	default:
+		errs = append(errs, fmt.Errorf("stop_bits %q: want 1, 1.5 or 2", sc.StopBits))
+	}
+	return m, errors.Join(errs...)
+}
+
+// Name returns the scanner name from the config.
+func (s *Serial) Name() string { return s.name }
+
+// SetTap hands every raw read to tap before it is framed (capture,
+// monitor --raw). Call before Run.
+func (s *Serial) SetTap(tap func(t time.Time, chunk []byte)) { s.tap = tap }
+
+// Beep writes the scanner-side command for pattern. It returns
+// ErrNotConnected while the port is closed, and nil when the profile has
+// nothing to send for pattern.
+func (s *Serial) Beep(pattern string) error {
+	b, err := SerialBeepBytes(s.beep, pattern, s.beepBy)
+	if err != nil || len(b) == 0 {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.port == nil {
+		return ErrNotConnected
+	}
+	if _, err := s.port.Write(b); err != nil {
+		return fmt.Errorf("serial: %s: beep: %w", s.name, err)
+	}
+	return nil
+}
+
+// Run opens the port, delivers events until ctx is cancelled, and reopens
+// the port whenever it goes away. It returns nil on cancellation.
+func (s *Serial) Run(ctx context.Context, out chan<- Event) error {
+	fr := NewFramer(s.fcfg, s.log)
+	backoff := s.backoffMin
+	var lastState State
+	var lastErr string
+	// report logs and sends a state change once, not at every retry.
+	report := func(st State, err error) bool {
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if st == lastState {
+			if msg != lastErr {
+				s.log.Debug("serial: still not available", "state", st, "err", err)
+				lastErr = msg
+			}
+			return true
+		}
+		lastState, lastErr = st, msg
+		switch st {
+		case StateConnected:
+			s.log.Info("serial: scanner connected", "port", s.portName())
+		default:
+			s.log.Warn("serial: scanner not available; retrying", "state", st, "err", err)
+		}
+		return send(ctx, out, Event{Kind: KindState, Source: s.name, Time: time.Now(), State: st, Err: err})
+	}
+	for {
+		p, path, err := s.open()
+		if err != nil {
+			if !report(openState(err), err) {
+				return nil
+			}
+			if !serialSleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(backoff*2, s.backoffMax)
+			continue
+		}
+		connected := time.Now()
+		s.mu.Lock()
+		s.port = p
+		s.mu.Unlock()
+		if !report(StateConnected, nil) {
+			s.closePort()
+			return nil
+		}
+		err = s.read(ctx, p, path, fr, out)
+		s.closePort()
+		fr.Reset()
+		if ctx.Err() != nil {
+			return nil
+		}
+		report(StateWaiting, fmt.Errorf("serial: %s: %w", path, err))
+		// A port that opens but fails at once must not spin: only a
+		// connection that lasted resets the backoff.
+		if time.Since(connected) < s.backoffMax {
+			if !serialSleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(backoff*2, s.backoffMax)
+		} else {
+			backoff = s.backoffMin
+		}
+	}
+}
+
+// openState tells a scanner that is not there (waiting) from one that is
+// there but cannot be opened (busy, permission: error).
+func openState(err error) State {
+	var pe *serial.PortError
+	switch {
+	case errors.Is(err, ErrPortNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOENT),
+		errors.Is(err, syscall.ENXIO), errors.Is(err, syscall.ENODEV):
+		return StateWaiting
+	case errors.As(err, &pe) && pe.Code() == serial.PortNotFound:
+		return StateWaiting
+	}
+	return StateError
+}
+
+func (s *Serial) portName() string {
+	if s.sc.Port != "" {
+		return s.sc.Port
+	}
+	return normHex(s.sc.VID) + ":" + normHex(s.sc.PID)
+}
+
+// open resolves the port (by name, or by USB ids each time: the scanner
+// may come back under another name) and opens it.
+func (s *Serial) open() (serialPort, string, error) {
+	path := s.sc.Port
+	if path == "" {
+		list, err := serialEnumerate()
+		if err != nil {
+			return nil, "", fmt.Errorf("serial: listing ports: %w", err)
+		}
+		path, err = matchSerialPort(s.sc, list)
+		if err != nil {
+			return nil, "", err
+		}
+	}
+	mode := s.mode
+	p, err := serialOpen(path, &mode)
+	if err != nil {
+		return nil, path, fmt.Errorf("serial: open %s: %w", path, err)
+	}
+	if err := p.SetReadTimeout(s.readTimeout); err != nil {
+		p.Close()
+		return nil, path, fmt.Errorf("serial: %s: read timeout: %w", path, err)
+	}
+	return p, path, nil
+}
+
+// read is the reading loop of one connection. It returns the read error
+// that ended it, or nil when ctx was cancelled.
+func (s *Serial) read(ctx context.Context, p serialPort, path string, fr *Framer, out chan<- Event) error {
+	buf := make([]byte, 512)
+	for ctx.Err() == nil {
+		n, err := p.Read(buf)
+		t := time.Now()
+		var evs []Event
+		if n > 0 {
+			if s.tap != nil {
+				s.tap(t, append([]byte(nil), buf[:n]...))
+			}
+			evs = fr.Feed(t, buf[:n])
+		} else if err == nil {
+			evs = fr.Idle(t)
+		}
+		for _, ev := range evs {
+			ev.Source = s.name
+			if ev.Kind == KindBad {
+				s.log.Warn("serial: input rejected", "port", path, "err", ev.Err, "bytes", len(ev.Raw))
+			}
+			if !send(ctx, out, ev) {
+				return nil
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closePort closes the port under mu, so Beep never writes to a closed
+// (and possibly reused) descriptor.
+func (s *Serial) closePort() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.port != nil {
+		s.port.Close()
+		s.port = nil
+	}
+}
+
+// serialSleep waits d or until ctx is done; it reports whether to go on.
+func serialSleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
