@@ -16,7 +16,7 @@ import (
 
 // loadCase reads one testdata/<vendor-model>/ case: its capture, the
 // [[scanner]] table of its config and the expected events.
-func loadCase(t testing.TB, dir string) (*Capture, config.Scanner, []string) {
+func hidLoadCase(t testing.TB, dir string) (*Capture, config.Scanner, []string) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, "capture.txt"))
 	if err != nil {
@@ -56,7 +56,7 @@ func loadCase(t testing.TB, dir string) (*Capture, config.Scanner, []string) {
 }
 
 // describe renders an event as an expected.txt line.
-func describe(ev Event) string {
+func hidDescribe(ev Event) string {
 	kind := map[Kind]string{KindScan: "scan", KindBad: "bad", KindCommand: "command", KindState: "state"}[ev.Kind]
 	if ev.Kind == KindCommand {
 		return "command " + ev.Command
@@ -75,7 +75,7 @@ func describe(ev Event) string {
 // playCapture feeds a capture through dec the way the read loop does:
 // idle calls between reports, and enough idle time at the end to let
 // timeouts fire.
-func playCapture(dec Decoder, c *Capture) []Event {
+func hidPlayCapture(dec Decoder, c *Capture) []Event {
 	base := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	var out []Event
 	var at time.Duration
@@ -99,7 +99,7 @@ func TestHIDTestdataCases(t *testing.T) {
 	n := 0
 	for _, p := range dirs {
 		dir := filepath.Dir(p)
-		c, sc, want := loadCase(t, dir)
+		c, sc, want := hidLoadCase(t, dir)
 		if c.Decoder != "hid-pos" && c.Decoder != "hid-keyboard" {
 			continue
 		}
@@ -110,8 +110,8 @@ func TestHIDTestdataCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, ev := range playCapture(dec, c) {
-				got = append(got, describe(ev))
+			for _, ev := range hidPlayCapture(dec, c) {
+				got = append(got, hidDescribe(ev))
 				if ev.Kind == KindScan {
 					for i := 0; i < len(ev.Data); i++ {
 						if ev.Data[i] < 0x21 || ev.Data[i] > 0x7E {

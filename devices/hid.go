@@ -1,0 +1,458 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+)
+
+// USB HID scanners and keypads. The transport is a thin wrapper over
+// github.com/karalabe/hid (hidapi + libusb, cgo) behind hidBackend, so the
+// read loop, hotplug and decoders are tested with a fake device. hidapi
+// rules that shape this file:
+//   - Read blocks forever and Close during a Read frees memory under it:
+//     we read with a timeout in a loop and close only from the reading
+//     goroutine (Run).
+//   - On Linux the kernel driver is detached on open: a keyboard-mode
+//     scanner stops typing into the console while offcircd holds it.
+//   - Usage pages are 0 on Linux: devices are chosen by vid, pid, serial
+//     number and interface.
+
+func init() {
+	RegisterSource("hid-pos", func(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
+		return newHIDSource(sc, cfg, log)
+	})
+	RegisterSource("hid-keyboard", func(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
+		return newHIDSource(sc, cfg, log)
+	})
+}
+
+// Sentinel errors of the HID transport.
+var (
+	// ErrHIDNeedsCgo is returned by HID sources of a binary built without
+	// cgo, where karalabe/hid silently finds no devices.
+	ErrHIDNeedsCgo = errors.New("hid: HID support needs cgo (this offcircd was built with CGO_ENABLED=0); use a build with cgo, or switch the scanner to USB-COM (serial) mode")
+	// ErrKeyboardUnsupported is returned on Windows by hid-keyboard and
+	// keypad sources: hidapi cannot open keyboard-class devices there and a
+	// service receives no keystrokes.
+	ErrKeyboardUnsupported = errors.New("hid: keyboard-mode devices cannot be read on Windows (hidapi cannot open keyboard-class devices and a service gets no keystrokes): program the scanner for HID POS or USB-COM (serial) mode, and use control barcodes (OFFCIRC:LOAN ...) instead of a keyboard keypad")
+	// ErrHIDNotConnected is returned by Beep while the device is absent.
+	ErrHIDNotConnected = errors.New("hid: device not connected")
+)
+
+// hidInfo is what enumeration tells about one HID interface.
+type hidInfo struct {
+	Path         string
+	VID, PID     uint16
+	Serial       string
+	Manufacturer string
+	Product      string
+	UsagePage    uint16 // 0 on Linux
+	Usage        uint16
+	Interface    int
+}
+
+// hidDevice is an open HID interface.
+type hidDevice interface {
+	// ReadTimeout reads one input report; 0 bytes and no error on timeout.
+	ReadTimeout(b []byte, ms int) (int, error)
+	// Write sends one output report; b[0] is the report id (0 if none).
+	Write(b []byte) (int, error)
+	Close() error
+}
+
+// hidBackend enumerates and opens HID interfaces.
+type hidBackend interface {
+	// Supported is false when this build cannot talk to HID devices.
+	Supported() bool
+	// Enumerate lists interfaces with vendor vid and product pid (0 = any).
+	Enumerate(vid, pid uint16) ([]hidInfo, error)
+	Open(info hidInfo) (hidDevice, error)
+}
+
+// hidSystem is the real backend (karalabe/hid); tests replace it.
+var hidSystem hidBackend = karalabeBackend{}
+
+// hidMatch selects a device from the config.
+type hidMatch struct {
+	vid, pid uint16
+	serial   string
+	iface    *int
+}
+
+// parseUSBID reads a 4-digit hex USB id, any case, optional 0x.
+func parseUSBID(what, s string) (uint16, error) {
+	s = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "0x")
+	if s == "" {
+		return 0, fmt.Errorf("hid: %s is required", what)
+	}
+	v, err := strconv.ParseUint(s, 16, 16)
+	if err != nil {
+		return 0, fmt.Errorf("hid: %s %q is not a 4-digit hex USB id", what, s)
+	}
+	return uint16(v), nil
+}
+
+func newHIDMatch(vid, pid, serial string, iface *int) (hidMatch, error) {
+	v, err := parseUSBID("vid", vid)
+	if err != nil {
+		return hidMatch{}, err
+	}
+	p, err := parseUSBID("pid", pid)
+	if err != nil {
+		return hidMatch{}, err
+	}
+	return hidMatch{vid: v, pid: p, serial: serial, iface: iface}, nil
+}
+
+func (m hidMatch) matches(i hidInfo) bool {
+	if i.VID != m.vid || i.PID != m.pid {
+		return false
+	}
+	if m.serial != "" && i.Serial != m.serial {
+		return false
+	}
+	return m.iface == nil || i.Interface == *m.iface
+}
+
+func (m hidMatch) String() string {
+	s := fmt.Sprintf("%04x:%04x", m.vid, m.pid)
+	if m.serial != "" {
+		s += " serial " + m.serial
+	}
+	if m.iface != nil {
+		s += fmt.Sprintf(" interface %d", *m.iface)
+	}
+	return s
+}
+
+// hidClaims records which source holds which device path, so two identical
+// scanners configured as two [[scanner]] tables open two devices.
+var hidClaims = struct {
+	sync.Mutex
+	by map[string]string
+}{by: map[string]string{}}
+
+func hidClaim(path, owner string) bool {
+	hidClaims.Lock()
+	defer hidClaims.Unlock()
+	if o, ok := hidClaims.by[path]; ok && o != owner {
+		return false
+	}
+	hidClaims.by[path] = owner
+	return true
+}
+
+func hidRelease(path, owner string) {
+	hidClaims.Lock()
+	defer hidClaims.Unlock()
+	if hidClaims.by[path] == owner {
+		delete(hidClaims.by, path)
+	}
+}
+
+// hidSource is a hid-pos or hid-keyboard scanner, or the keypad.
+type hidSource struct {
+	name        string
+	match       hidMatch
+	backend     hidBackend
+	interval    time.Duration // hotplug enumeration period
+	readTimeout time.Duration
+	newDecoder  func() (Decoder, error)
+	beepFor     func(pattern string) ([]byte, error) // nil: no scanner-side beep
+	unsupported error                                // set when this OS cannot read the device class
+	log         *slog.Logger
+	goos        string
+	tap         func(t time.Time, chunk []byte)
+
+	mu  sync.Mutex // guards dev against Beep writes racing the reader's Close
+	dev hidDevice
+}
+
+// hidReportMax is the read buffer: full-speed interrupt reports are at
+// most 64 bytes, high-speed 1024.
+const hidReportMax = 1024
+
+func newHIDSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (*hidSource, error) {
+	m, err := newHIDMatch(sc.VID, sc.PID, sc.SerialNumber, sc.Interface)
+	if err != nil {
+		return nil, fmt.Errorf("%s: scanner %q: %w", sc.Type, sc.Name, err)
+	}
+	s := &hidSource{name: sc.Name, match: m, backend: hidSystem, log: log, goos: hostOS,
+		interval: hotplugInterval(cfg), readTimeout: 100 * time.Millisecond}
+	switch sc.Type {
+	case "hid-pos":
+		if _, err := newPOSDecoder(sc); err != nil {
+			return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
+		}
+		s.newDecoder = func() (Decoder, error) { return newPOSDecoder(sc) }
+		s.beepFor = func(p string) ([]byte, error) { return posBeep(sc, p) }
+	case "hid-keyboard":
+		if _, err := newKbdDecoder(sc); err != nil {
+			return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
+		}
+		s.newDecoder = func() (Decoder, error) { return newKbdDecoder(sc) }
+		s.unsupported = keyboardUnsupported(s.goos)
+	default:
+		return nil, fmt.Errorf("hid: scanner %q: type %q is not a HID type", sc.Name, sc.Type)
+	}
+	return s, nil
+}
+
+// hotplugInterval is how often a missing device is looked for.
+func hotplugInterval(cfg *config.Config) time.Duration {
+	if cfg != nil && cfg.HotplugInterval.Duration > 0 {
+		return cfg.HotplugInterval.Duration
+	}
+	return 2 * time.Second
+}
+
+// keyboardUnsupported returns ErrKeyboardUnsupported on Windows.
+func keyboardUnsupported(goos string) error {
+	if goos == "windows" {
+		return ErrKeyboardUnsupported
+	}
+	return nil
+}
+
+// Name returns the scanner or keypad name.
+func (s *hidSource) Name() string { return s.name }
+
+// SetTap installs a tap that sees every input report before decoding.
+func (s *hidSource) SetTap(tap func(t time.Time, chunk []byte)) { s.tap = tap }
+
+// Beep plays pattern on the scanner through its output report. It is
+// safe to call from any goroutine; the write never overlaps the reader's
+// Close.
+func (s *hidSource) Beep(pattern string) error {
+	if s.beepFor == nil {
+		return nil
+	}
+	b, err := s.beepFor(pattern)
+	if err != nil || len(b) == 0 {
+		return err
+	}
+	b, err = hidOutputReport(s.goos, b)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dev == nil {
+		return ErrHIDNotConnected
+	}
+	if _, err := s.dev.Write(b); err != nil {
+		return fmt.Errorf("hid: %s: beep: %w", s.name, err)
+	}
+	return nil
+}
+
+// hidOutputReport adapts an output report (report id first) to
+// karalabe/hid's Write, which prepends a 0x00 report id on Windows
+// (karalabe/hid#7, #36): for unnumbered reports we drop our 0x00; a
+// numbered report cannot be expressed through that Write on Windows.
+func hidOutputReport(goos string, b []byte) ([]byte, error) {
+	if goos != "windows" || len(b) == 0 {
+		return b, nil
+	}
+	if b[0] == 0 {
+		return b[1:], nil
+	}
+	return nil, fmt.Errorf("hid: output report id 0x%02X cannot be sent on Windows (karalabe/hid prepends report id 0); set beep = \"none\" for this scanner and use a PC-side beeper", b[0])
+}
+
+// Run finds, opens and reads the device until ctx ends, reopening it when
+// it comes back after an unplug.
+func (s *hidSource) Run(ctx context.Context, out chan<- Event) error {
+	if s.unsupported != nil {
+		return fmt.Errorf("scanner %q: %w", s.name, s.unsupported)
+	}
+	if !s.backend.Supported() {
+		return fmt.Errorf("scanner %q: %w", s.name, ErrHIDNeedsCgo)
+	}
+	var (
+		lastState State
+		lastErr   string
+		failedSig string // the device list when opening last failed
+		skipped   int
+	)
+	state := func(st State, err error) bool {
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if st == lastState && msg == lastErr {
+			return true
+		}
+		lastState, lastErr = st, msg
+		switch st {
+		case StateConnected:
+			s.log.Info("hid device connected", "device", s.match.String())
+		default:
+			s.log.Warn("hid device "+string(st), "device", s.match.String(), "err", err)
+		}
+		return send(ctx, out, Event{Kind: KindState, Source: s.name, Time: time.Now(), State: st, Err: err})
+	}
+	for {
+		infos, err := s.backend.Enumerate(s.match.vid, s.match.pid)
+		if err != nil {
+			err = fmt.Errorf("hid: enumerate: %w", err)
+		}
+		cands := s.candidates(infos)
+		sig := hidSignature(cands)
+		switch {
+		case err != nil:
+			if !state(StateError, err) {
+				return nil
+			}
+		case len(cands) == 0:
+			failedSig = ""
+			if !state(StateWaiting, fmt.Errorf("hid: no free device %s", s.match)) {
+				return nil
+			}
+		case sig == failedSig && skipped < 15:
+			// Nothing changed since opening failed (permissions, busy):
+			// enumeration is cheap, opening again every tick is not.
+			skipped++
+		default:
+			skipped = 0
+			dev, info, oerr := s.open(cands)
+			if oerr != nil {
+				failedSig = sig
+				if !state(StateError, oerr) {
+					return nil
+				}
+				break
+			}
+			failedSig = ""
+			if !state(StateConnected, nil) {
+				s.close(dev, info)
+				return nil
+			}
+			rerr := s.serve(ctx, dev, out)
+			s.close(dev, info)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !state(StateWaiting, rerr) {
+				return nil
+			}
+		}
+		if !sleepCtx(ctx, s.interval) {
+			return nil
+		}
+	}
+}
+
+// candidates returns matching devices no other source holds, in a stable order.
+func (s *hidSource) candidates(infos []hidInfo) []hidInfo {
+	var out []hidInfo
+	for _, i := range infos {
+		if !s.match.matches(i) {
+			continue
+		}
+		hidClaims.Lock()
+		o, taken := hidClaims.by[i.Path]
+		hidClaims.Unlock()
+		if taken && o != s.name {
+			continue
+		}
+		out = append(out, i)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Path < out[b].Path })
+	return out
+}
+
+func hidSignature(infos []hidInfo) string {
+	var b strings.Builder
+	for _, i := range infos {
+		b.WriteString(i.Path)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// open claims and opens the first candidate that opens.
+func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, error) {
+	var errs []error
+	for _, i := range cands {
+		if !hidClaim(i.Path, s.name) {
+			continue
+		}
+		dev, err := s.backend.Open(i)
+		if err != nil {
+			hidRelease(i.Path, s.name)
+			errs = append(errs, fmt.Errorf("hid: open %s: %w", i.Path, err))
+			continue
+		}
+		s.mu.Lock()
+		s.dev = dev
+		s.mu.Unlock()
+		return dev, i, nil
+	}
+	if len(errs) == 0 {
+		return nil, hidInfo{}, fmt.Errorf("hid: no free device %s", s.match)
+	}
+	err := errors.Join(errs...)
+	if s.goos == "linux" {
+		err = fmt.Errorf("%w (on Linux offcircd needs write access to /dev/bus/usb: install the udev rule)", err)
+	}
+	return nil, hidInfo{}, err
+}
+
+// close closes dev; only Run's goroutine calls it, never during a read.
+func (s *hidSource) close(dev hidDevice, info hidInfo) {
+	s.mu.Lock()
+	s.dev = nil
+	s.mu.Unlock()
+	if err := dev.Close(); err != nil {
+		s.log.Debug("hid close", "err", err)
+	}
+	hidRelease(info.Path, s.name)
+}
+
+// serve reads reports until ctx ends (nil) or the device fails (the error:
+// an unplug looks like a read error).
+func (s *hidSource) serve(ctx context.Context, dev hidDevice, out chan<- Event) error {
+	dec, err := s.newDecoder()
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, hidReportMax)
+	ms := int(s.readTimeout / time.Millisecond)
+	if ms <= 0 {
+		ms = 1
+	}
+	for ctx.Err() == nil {
+		n, err := dev.ReadTimeout(buf, ms)
+		now := time.Now()
+		if err != nil {
+			return fmt.Errorf("hid: read: %w", err)
+		}
+		var evs []Event
+		if n <= 0 {
+			evs = dec.Idle(now)
+		} else {
+			chunk := append([]byte(nil), buf[:n]...)
+			if s.tap != nil {
+				s.tap(now, chunk)
+			}
+			evs = dec.Feed(now, chunk)
+		}
+		for _, ev := range evs {
+			ev.Source = s.name
+			if !send(ctx, out, ev) {
+				return nil
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,460 @@
+package devices
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+)
+
+// fakeHID is a recorded-input HID device: reports queued by the test are
+// returned by ReadTimeout; unplug makes reads fail. It flags a Close that
+// overlaps a read, the hidapi use-after-free the read loop must avoid.
+type fakeHID struct {
+	reports  chan []byte
+	gone     chan struct{}
+	goneOnce sync.Once
+	inRead   atomic.Int32
+	closed   atomic.Bool
+	badClose *atomic.Int32
+
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func newFakeHID(badClose *atomic.Int32) *fakeHID {
+	return &fakeHID{reports: make(chan []byte, 64), gone: make(chan struct{}), badClose: badClose}
+}
+
+func (f *fakeHID) ReadTimeout(b []byte, ms int) (int, error) {
+	f.inRead.Add(1)
+	defer f.inRead.Add(-1)
+	if f.closed.Load() {
+		return 0, errors.New("read after close")
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case r := <-f.reports:
+		return copy(b, r), nil
+	case <-f.gone:
+		return 0, errors.New("hidapi: device disconnected")
+	case <-t.C:
+		return 0, nil
+	}
+}
+
+func (f *fakeHID) Write(b []byte) (int, error) {
+	select {
+	case <-f.gone:
+		return 0, errors.New("gone")
+	default:
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes = append(f.writes, append([]byte(nil), b...))
+	return len(b), nil
+}
+
+func (f *fakeHID) Close() error {
+	if f.inRead.Load() != 0 {
+		f.badClose.Add(1)
+	}
+	f.closed.Store(true)
+	return nil
+}
+
+func (f *fakeHID) unplug() { f.goneOnce.Do(func() { close(f.gone) }) }
+
+// fakeHIDBackend is a USB bus the test plugs devices into.
+type fakeHIDBackend struct {
+	mu        sync.Mutex
+	present   map[string]hidInfo
+	devs      map[string]*fakeHID // the device an Open of that path returns
+	openErr   error
+	opens     int
+	enums     int
+	badClose  atomic.Int32
+	supported bool
+}
+
+func newFakeHIDBackend() *fakeHIDBackend {
+	return &fakeHIDBackend{present: map[string]hidInfo{}, devs: map[string]*fakeHID{}, supported: true}
+}
+
+func (b *fakeHIDBackend) Supported() bool { return b.supported }
+
+func (b *fakeHIDBackend) Enumerate(vid, pid uint16) ([]hidInfo, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.enums++
+	var out []hidInfo
+	for _, i := range b.present {
+		if (vid == 0 || i.VID == vid) && (pid == 0 || i.PID == pid) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+func (b *fakeHIDBackend) Open(i hidInfo) (hidDevice, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.opens++
+	if b.openErr != nil {
+		return nil, b.openErr
+	}
+	d, ok := b.devs[i.Path]
+	if !ok {
+		return nil, errors.New("no such device")
+	}
+	return d, nil
+}
+
+// plug attaches a fresh device at path and returns it.
+func (b *fakeHIDBackend) plug(path, serial string) *fakeHID {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d := newFakeHID(&b.badClose)
+	b.present[path] = hidInfo{Path: path, VID: 0x0c2e, PID: 0x0b87, Serial: serial, Interface: 0}
+	b.devs[path] = d
+	return d
+}
+
+func (b *fakeHIDBackend) unplug(path string) {
+	b.mu.Lock()
+	d := b.devs[path]
+	delete(b.present, path)
+	delete(b.devs, path)
+	b.mu.Unlock()
+	if d != nil {
+		d.unplug()
+	}
+}
+
+func (b *fakeHIDBackend) counts() (opens, enums int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.opens, b.enums
+}
+
+func hidQuietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func testHIDSource(t *testing.T, b *fakeHIDBackend, sc config.Scanner) *hidSource {
+	t.Helper()
+	if sc.VID == "" {
+		sc.VID, sc.PID = "0C2E", "0b87"
+	}
+	if sc.Type == "" {
+		sc.Type = "hid-pos"
+	}
+	s, err := newHIDSource(sc, nil, hidQuietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.backend, s.interval, s.readTimeout, s.goos = b, 5*time.Millisecond, 2*time.Millisecond, "linux"
+	return s
+}
+
+// next returns the next event that is not filtered out, or fails after 2 s.
+func hidNext(t *testing.T, ch <-chan Event, kinds ...Kind) Event {
+	t.Helper()
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case ev := <-ch:
+			for _, k := range kinds {
+				if ev.Kind == k {
+					return ev
+				}
+			}
+		case <-deadline:
+			t.Fatalf("no event of kinds %v within 2s", kinds)
+			return Event{}
+		}
+	}
+}
+
+func honReport(aim, data string, more bool) []byte {
+	r := make([]byte, 64)
+	r[0], r[1] = 0x02, byte(len(data))
+	copy(r[2:], aim)
+	copy(r[5:], data)
+	if more {
+		r[63] = 1
+	}
+	return r
+}
+
+func hidRunSource(t *testing.T, s Source) (chan Event, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan Event, 16)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, out) }()
+	return out, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(2 * time.Second):
+			t.Fatal("Run did not return after cancel")
+			return nil
+		}
+	}
+}
+
+func TestHIDReadLoopHotplug(t *testing.T) {
+	b := newFakeHIDBackend()
+	s := testHIDSource(t, b, config.Scanner{Name: "desk", POSLayout: "honeywell"})
+	var tapped atomic.Int32
+	s.SetTap(func(time.Time, []byte) { tapped.Add(1) })
+	out, stop := hidRunSource(t, s)
+
+	if ev := hidNext(t, out, KindState); ev.State != StateWaiting {
+		t.Fatalf("first state %q, want waiting (nothing plugged)", ev.State)
+	}
+	dev := b.plug("usb-1", "")
+	if ev := hidNext(t, out, KindState); ev.State != StateConnected {
+		t.Fatalf("state %q, want connected", ev.State)
+	}
+	dev.reports <- honReport("]C0", "3123400012", false)
+	ev := hidNext(t, out, KindScan, KindBad)
+	if ev.Kind != KindScan || ev.Data != "3123400012" || ev.Symbology != "]C0" || ev.Source != "desk" {
+		t.Fatalf("got %+v", ev)
+	}
+	// A continued message whose end never comes is rejected after the
+	// frame timeout (the read loop keeps calling Idle on read timeouts).
+	dev.reports <- honReport("]C0", "partial", true)
+	if ev := hidNext(t, out, KindScan, KindBad); ev.Kind != KindBad || !errors.Is(ev.Err, errPOSTimeout) {
+		t.Fatalf("got %+v, want timeout reject", ev)
+	}
+	b.unplug("usb-1")
+	if ev := hidNext(t, out, KindState); ev.State != StateWaiting || ev.Err == nil {
+		t.Fatalf("after unplug: %+v", ev)
+	}
+	dev = b.plug("usb-1", "")
+	if ev := hidNext(t, out, KindState); ev.State != StateConnected {
+		t.Fatalf("after replug: %+v", ev)
+	}
+	dev.reports <- honReport("]A0", "P42", false)
+	if ev := hidNext(t, out, KindScan); ev.Data != "P42" {
+		t.Fatalf("after replug got %+v", ev)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run returned %v on cancel", err)
+	}
+	if tapped.Load() != 3 {
+		t.Errorf("tap saw %d reports, want 3", tapped.Load())
+	}
+	if n := b.badClose.Load(); n != 0 {
+		t.Errorf("%d closes overlapped a read", n)
+	}
+}
+
+func TestHIDHotplugCyclesNoLeak(t *testing.T) {
+	b := newFakeHIDBackend()
+	s := testHIDSource(t, b, config.Scanner{Name: "desk"})
+	before := runtime.NumGoroutine()
+	out, stop := hidRunSource(t, s)
+	hidNext(t, out, KindState) // waiting
+	for i := 0; i < 50; i++ {
+		dev := b.plug("usb-1", "")
+		if ev := hidNext(t, out, KindState); ev.State != StateConnected {
+			t.Fatalf("cycle %d: %+v", i, ev)
+		}
+		dev.reports <- honReport("]C0", "ITEM", false)
+		hidNext(t, out, KindScan)
+		b.unplug("usb-1")
+		if ev := hidNext(t, out, KindState); ev.State != StateWaiting {
+			t.Fatalf("cycle %d: %+v", i, ev)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before {
+		t.Errorf("goroutines: %d before, %d after 50 cycles", before, g)
+	}
+	if n := b.badClose.Load(); n != 0 {
+		t.Errorf("%d closes overlapped a read", n)
+	}
+	hidClaims.Lock()
+	defer hidClaims.Unlock()
+	if len(hidClaims.by) != 0 {
+		t.Errorf("claims left behind: %v", hidClaims.by)
+	}
+}
+
+func TestHIDTwoIdenticalScanners(t *testing.T) {
+	b := newFakeHIDBackend()
+	d1 := b.plug("usb-1", "")
+	d2 := b.plug("usb-2", "")
+	a := testHIDSource(t, b, config.Scanner{Name: "a"})
+	c := testHIDSource(t, b, config.Scanner{Name: "c"})
+	outA, stopA := hidRunSource(t, a)
+	outC, stopC := hidRunSource(t, c)
+	defer stopA()
+	defer stopC()
+	hidNext(t, outA, KindState)
+	hidNext(t, outC, KindState)
+	d1.reports <- honReport("]C0", "ONE", false)
+	d2.reports <- honReport("]C0", "TWO", false)
+	got := map[string]string{}
+	for _, ch := range []chan Event{outA, outC} {
+		ev := hidNext(t, ch, KindScan)
+		got[ev.Source] = ev.Data
+	}
+	if got["a"] == got["c"] || len(got) != 2 {
+		t.Fatalf("both sources read the same device: %v", got)
+	}
+}
+
+func TestHIDSelectBySerial(t *testing.T) {
+	b := newFakeHIDBackend()
+	b.plug("usb-1", "AAA")
+	d := b.plug("usb-2", "BBB")
+	s := testHIDSource(t, b, config.Scanner{Name: "s", SerialNumber: "BBB"})
+	out, stop := hidRunSource(t, s)
+	defer stop()
+	hidNext(t, out, KindState)
+	d.reports <- honReport("]C0", "X1", false)
+	if ev := hidNext(t, out, KindScan); ev.Data != "X1" {
+		t.Fatalf("%+v", ev)
+	}
+}
+
+func TestHIDOpenFailureNotRetriedEveryTick(t *testing.T) {
+	b := newFakeHIDBackend()
+	b.openErr = errors.New("permission denied")
+	b.plug("usb-1", "")
+	s := testHIDSource(t, b, config.Scanner{Name: "s"})
+	out, stop := hidRunSource(t, s)
+	ev := hidNext(t, out, KindState)
+	if ev.State != StateError || ev.Err == nil {
+		t.Fatalf("%+v", ev)
+	}
+	time.Sleep(60 * time.Millisecond)
+	stop()
+	opens, enums := b.counts()
+	if opens != 1 || enums < 5 {
+		t.Errorf("opens=%d enums=%d: want one open and repeated cheap enumeration", opens, enums)
+	}
+}
+
+func TestHIDUnsupported(t *testing.T) {
+	b := newFakeHIDBackend()
+	s := testHIDSource(t, b, config.Scanner{Name: "kbd", Type: "hid-keyboard"})
+	s.unsupported = keyboardUnsupported("windows")
+	if err := s.Run(context.Background(), make(chan Event, 1)); !errors.Is(err, ErrKeyboardUnsupported) {
+		t.Errorf("windows keyboard: %v", err)
+	}
+	if keyboardUnsupported("linux") != nil {
+		t.Error("linux keyboard reported unsupported")
+	}
+	b.supported = false
+	s = testHIDSource(t, b, config.Scanner{Name: "pos"})
+	if err := s.Run(context.Background(), make(chan Event, 1)); !errors.Is(err, ErrHIDNeedsCgo) {
+		t.Errorf("no cgo: %v", err)
+	}
+}
+
+func TestHIDBadConfig(t *testing.T) {
+	for _, sc := range []config.Scanner{
+		{Name: "x", Type: "hid-pos", VID: "", PID: "0001"},
+		{Name: "x", Type: "hid-pos", VID: "zz", PID: "0001"},
+		{Name: "x", Type: "hid-pos", VID: "0c2e", PID: "0001", POSLayout: "nope"},
+		{Name: "x", Type: "hid-keyboard", VID: "0c2e", PID: "0001", Layout: "xx"},
+	} {
+		if _, err := newHIDSource(sc, nil, hidQuietLog()); err == nil {
+			t.Errorf("%+v: no error", sc)
+		}
+	}
+}
+
+func TestHIDBeep(t *testing.T) {
+	b := newFakeHIDBackend()
+	dev := b.plug("usb-1", "")
+	s := testHIDSource(t, b, config.Scanner{Name: "s", POSLayout: "honeywell",
+		BeepBytes: map[string]string{"double": "FD 03 16 07 0D"}})
+	if err := s.Beep("good"); !errors.Is(err, ErrHIDNotConnected) {
+		t.Errorf("beep before connect: %v", err)
+	}
+	out, stop := hidRunSource(t, s)
+	defer stop()
+	hidNext(t, out, KindState)
+	for _, p := range []string{"good", "reject", "double"} {
+		if err := s.Beep(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Beep("bogus"); !errors.Is(err, ErrUnknownPattern) {
+		t.Errorf("unknown pattern: %v", err)
+	}
+	dev.mu.Lock()
+	got := dev.writes
+	dev.mu.Unlock()
+	want := [][]byte{{0x04, 0x40}, {0x04, 0x20}, {0xFD, 0x03, 0x16, 0x07, 0x0D}}
+	if len(got) != len(want) {
+		t.Fatalf("writes %x, want %x", got, want)
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("write %d: %x, want %x", i, got[i], want[i])
+		}
+	}
+}
+
+func TestPOSBeepProfiles(t *testing.T) {
+	tests := []struct {
+		sc      config.Scanner
+		pattern string
+		want    []byte
+		err     bool
+	}{
+		{config.Scanner{}, "good", []byte{0x04, 0x40}, false},
+		{config.Scanner{Beep: "honeywell"}, "write-failure", []byte{0x04, 0x20}, false},
+		{config.Scanner{Beep: "none"}, "good", nil, false},
+		{config.Scanner{POSLayout: "newland"}, "good", nil, false},
+		{config.Scanner{Beep: "04 01"}, "patron", []byte{0x04, 0x01}, false},
+		{config.Scanner{Beep: "zebra-ssi"}, "good", nil, true},
+		{config.Scanner{}, "nope", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := posBeep(tt.sc, tt.pattern)
+		if (err != nil) != tt.err || !bytes.Equal(got, tt.want) {
+			t.Errorf("%+v %s: %x, %v", tt.sc, tt.pattern, got, err)
+		}
+	}
+}
+
+func TestHIDOutputReportWindows(t *testing.T) {
+	tests := []struct {
+		goos string
+		in   []byte
+		want []byte
+		err  bool
+	}{
+		{"linux", []byte{0x04, 0x40}, []byte{0x04, 0x40}, false},
+		{"windows", []byte{0x00, 0x16, 0x07}, []byte{0x16, 0x07}, false}, // karalabe adds the 0 back
+		{"windows", []byte{0x04, 0x40}, nil, true},
+	}
+	for _, tt := range tests {
+		got, err := hidOutputReport(tt.goos, tt.in)
+		if (err != nil) != tt.err || !bytes.Equal(got, tt.want) {
+			t.Errorf("%s %x: %x, %v", tt.goos, tt.in, got, err)
+		}
+	}
+}
