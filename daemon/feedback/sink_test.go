@@ -114,8 +114,8 @@ func TestNewSinks(t *testing.T) {
 		{Type: "none"},
 		{Type: "command", Command: []string{sh}},
 		{Type: "command", Command: []string{sh}},
-		{Type: "command"},             // no command
-		{Type: "klaxon"},              // unknown
+		{Type: "command"}, // no command
+		{Type: "klaxon"},  // unknown
 		{Type: "pcspeaker", Device: filepath.Join(t.TempDir(), "missing-event0")},
 	}}
 	sinks, warns := feedback.NewSinks(cfg, nil)
