@@ -29,6 +29,11 @@ type placement struct {
 // after the end of the file is known and before the write (the drain intent).
 // On a failed or short write the file is truncated back to where it was.
 func (s *Store) appendFile(path string, line []byte, repair bool, before func(size int64, id fileID) error) (placement, error) {
+	if s.failData != nil && path == s.dataPath {
+		if err := s.failData(); err != nil {
+			return placement{}, err
+		}
+	}
 	f, created, err := openFile(path, true, s.opts.FileMode)
 	if err != nil {
 		return placement{}, err

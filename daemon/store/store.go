@@ -73,6 +73,10 @@ type Store struct {
 
 	notifyMu sync.Mutex // keeps OnStatus calls in the order of the changes
 	reported Status
+
+	// failData, set only by tests (under mu), makes data file writes fail
+	// with its error: the crash test spools without mounting anything.
+	failData func() error
 }
 
 // Open prepares the data and state folders, repairs a torn data file tail,
