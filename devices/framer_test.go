@@ -14,18 +14,18 @@ import (
 	"github.com/offcircd/offcircd/config"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var serialQuietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// got is a compact, comparable rendering of events: "scan ]E0|9780306406157"
+// renderSerial is a compact, comparable rendering of events: "scan ]E0|9780306406157"
 // or "bad <sentinel>".
-func render(evs []Event) []string {
+func renderSerial(evs []Event) []string {
 	var out []string
 	for _, ev := range evs {
 		switch ev.Kind {
 		case KindScan:
 			out = append(out, "scan "+ev.Symbology+"|"+ev.Data)
 		case KindBad:
-			out = append(out, "bad "+sentinelName(ev.Err))
+			out = append(out, "bad "+framerErrName(ev.Err))
 		default:
 			out = append(out, fmt.Sprintf("kind %d", ev.Kind))
 		}
@@ -33,7 +33,7 @@ func render(evs []Event) []string {
 	return out
 }
 
-func sentinelName(err error) string {
+func framerErrName(err error) string {
 	for _, s := range []struct {
 		n string
 		e error
@@ -51,10 +51,10 @@ func mustFramer(t testing.TB, sc config.Scanner) *Framer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewFramer(fc, quiet)
+	return NewFramer(fc, serialQuietLog)
 }
 
-var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+var serialT0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 var framerCases = []struct {
 	name string
@@ -109,34 +109,34 @@ func TestFramer(t *testing.T) {
 			in := []byte(tc.in)
 			check := func(how string, evs []Event) {
 				t.Helper()
-				got := render(evs)
+				got := renderSerial(evs)
 				if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 					t.Errorf("%s: got %q, want %q", how, got, tc.want)
 				}
 				for _, ev := range evs {
-					assertSafe(t, ev)
+					assertSafeScan(t, ev)
 				}
 			}
-			check("whole", mustFramer(t, tc.sc).Feed(t0, in))
+			check("whole", mustFramer(t, tc.sc).Feed(serialT0, in))
 			f := mustFramer(t, tc.sc)
 			var evs []Event
 			for _, c := range in {
-				evs = append(evs, f.Feed(t0, []byte{c})...)
+				evs = append(evs, f.Feed(serialT0, []byte{c})...)
 			}
 			check("bytewise", evs)
 			for i := 1; i < len(in); i++ {
 				f := mustFramer(t, tc.sc)
-				evs := f.Feed(t0, in[:i])
-				evs = append(evs, f.Feed(t0.Add(time.Millisecond), in[i:])...)
+				evs := f.Feed(serialT0, in[:i])
+				evs = append(evs, f.Feed(serialT0.Add(time.Millisecond), in[i:])...)
 				check(fmt.Sprintf("split at %d", i), evs)
 			}
 		})
 	}
 }
 
-// assertSafe checks the invariant the station relies on: a scan is 1..max
+// assertSafeScan checks the invariant the station relies on: a scan is 1..max
 // printable ASCII bytes without spaces.
-func assertSafe(t testing.TB, ev Event) {
+func assertSafeScan(t testing.TB, ev Event) {
 	t.Helper()
 	if ev.Kind != KindScan {
 		if ev.Kind == KindBad && ev.Err == nil {
@@ -156,20 +156,20 @@ func assertSafe(t testing.TB, ev Event) {
 
 func TestFramerIdle(t *testing.T) {
 	f := mustFramer(t, config.Scanner{Terminator: "idle", IdleGap: config.Duration{Duration: 30 * time.Millisecond}})
-	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
 	var evs []Event
 	evs = append(evs, f.Feed(ms(0), []byte("]E0978"))...)
 	evs = append(evs, f.Idle(ms(10))...) // a short pause inside a code
 	evs = append(evs, f.Feed(ms(20), []byte("0306406157"))...)
 	if len(evs) != 0 {
-		t.Fatalf("code ended early: %q", render(evs))
+		t.Fatalf("code ended early: %q", renderSerial(evs))
 	}
 	evs = f.Idle(ms(49))
 	if len(evs) != 0 {
-		t.Fatalf("ended before idle gap: %q", render(evs))
+		t.Fatalf("ended before idle gap: %q", renderSerial(evs))
 	}
 	evs = f.Idle(ms(50))
-	if got := render(evs); len(got) != 1 || got[0] != "scan ]E0|9780306406157" {
+	if got := renderSerial(evs); len(got) != 1 || got[0] != "scan ]E0|9780306406157" {
 		t.Fatalf("got %q", got)
 	}
 	if !evs[0].Time.Equal(ms(20)) {
@@ -179,47 +179,47 @@ func TestFramerIdle(t *testing.T) {
 	evs = f.Feed(ms(100), []byte("A1"))
 	evs = append(evs, f.Feed(ms(200), []byte("B2"))...)
 	evs = append(evs, f.Idle(ms(300))...)
-	if got := strings.Join(render(evs), ","); got != "scan |A1,scan |B2" {
+	if got := strings.Join(renderSerial(evs), ","); got != "scan |A1,scan |B2" {
 		t.Fatalf("got %q", got)
 	}
 	// CR/LF still end codes in idle mode and are not part of them.
 	evs = f.Feed(ms(400), []byte("C3\r\nD4\r\n"))
-	if got := strings.Join(render(evs), ","); got != "scan |C3,scan |D4" {
+	if got := strings.Join(renderSerial(evs), ","); got != "scan |C3,scan |D4" {
 		t.Fatalf("got %q", got)
 	}
 }
 
 func TestFramerTimeout(t *testing.T) {
 	f := mustFramer(t, config.Scanner{Terminator: "cr", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}})
-	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
 	if evs := f.Feed(ms(0), []byte("PART")); len(evs) != 0 {
-		t.Fatal(render(evs))
+		t.Fatal(renderSerial(evs))
 	}
 	if evs := f.Idle(ms(199)); len(evs) != 0 {
-		t.Fatal(render(evs))
+		t.Fatal(renderSerial(evs))
 	}
 	if evs := f.Idle(ms(200)); len(evs) != 0 {
-		t.Fatalf("dropped partial must not be an event: %q", render(evs))
+		t.Fatalf("dropped partial must not be an event: %q", renderSerial(evs))
 	}
-	if got := strings.Join(render(f.Feed(ms(300), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
+	if got := strings.Join(renderSerial(f.Feed(ms(300), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
 		t.Fatalf("partial glued to the next scan: %q", got)
 	}
 	// The same when the caller never calls Idle.
 	f.Feed(ms(400), []byte("PART"))
-	if got := strings.Join(render(f.Feed(ms(1000), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
+	if got := strings.Join(renderSerial(f.Feed(ms(1000), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
 		t.Fatalf("got %q", got)
 	}
 	// An overlong line without terminator resynchronises at the timeout.
 	g := mustFramer(t, config.Scanner{MaxLength: 3, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}})
 	evs := g.Feed(ms(0), []byte("123456789012345"))
 	evs = append(evs, g.Feed(ms(500), []byte("OK\r"))...)
-	if got := strings.Join(render(evs), ","); got != "bad toolong,scan |OK" {
+	if got := strings.Join(renderSerial(evs), ","); got != "bad toolong,scan |OK" {
 		t.Fatalf("got %q", got)
 	}
 	// Reset (port closed) drops a partial code.
 	f.Feed(ms(2000), []byte("HALF"))
 	f.Reset()
-	if got := strings.Join(render(f.Feed(ms(2001), []byte("FULL\r"))), ","); got != "scan |FULL" {
+	if got := strings.Join(renderSerial(f.Feed(ms(2001), []byte("FULL\r"))), ","); got != "scan |FULL" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -236,7 +236,7 @@ func TestFramerConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := render(d.Feed(t0, []byte("Q\n"))); len(got) != 1 || got[0] != "scan |Q" {
+	if got := renderSerial(d.Feed(serialT0, []byte("Q\n"))); len(got) != 1 || got[0] != "scan |Q" {
 		t.Fatalf("registered decoder: %q", got)
 	}
 }
@@ -263,7 +263,7 @@ func FuzzFramer(f *testing.F) {
 			max = DefaultMaxLength
 		}
 		r := rand.New(rand.NewPCG(uint64(seed), 1))
-		now := t0
+		now := serialT0
 		for len(in) > 0 {
 			n := 1 + r.IntN(len(in))
 			now = now.Add(time.Duration(r.IntN(80)) * time.Millisecond)
@@ -274,7 +274,7 @@ func FuzzFramer(f *testing.F) {
 				evs = append(evs, fr.Idle(now)...)
 			}
 			for _, ev := range evs {
-				assertSafe(t, ev)
+				assertSafeScan(t, ev)
 				if ev.Kind == KindScan && len(ev.Data) > max {
 					t.Fatalf("scan of %d bytes with max_length %d", len(ev.Data), max)
 				}
@@ -294,7 +294,7 @@ func BenchmarkFramer(b *testing.B) {
 	f := mustFramer(b, config.Scanner{Terminator: "cr"})
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
-	now := t0
+	now := serialT0
 	scans := 0
 	for b.Loop() {
 		// 16-byte chunks, like a USB CDC read.
