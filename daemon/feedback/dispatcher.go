@@ -243,6 +243,32 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
+// Wait blocks until every sink has played (or dropped) everything queued
+// so far, or ctx is done: `run --until-done` lets the last scans' beeps
+// finish before it stops. Alarm repetitions still to come are not waited
+// for. It needs Run to be running.
+func (d *Dispatcher) Wait(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		idle := true
+		for _, w := range append(append([]*worker(nil), d.pc...), d.scanners...) {
+			if !w.idle() {
+				idle = false
+				break
+			}
+		}
+		if idle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
 // alarmLoop sounds write-failure whenever the alarm is on, unacknowledged,
 // and nothing sounded it for an interval. Counting the station's own
 // write-failure beeps means a failed scan and the alarm never double up.
@@ -304,6 +330,7 @@ type worker struct {
 	queue     []item
 	curYield  bool
 	curCancel context.CancelFunc
+	busy      bool // an item was taken from the queue and is not finished
 	played    uint64
 	dropped   uint64
 	failed    uint64
@@ -358,7 +385,20 @@ func (w *worker) next() (item, bool) {
 	}
 	it := w.queue[0]
 	w.queue = append(w.queue[:0], w.queue[1:]...)
+	w.busy = true
 	return it, true
+}
+
+func (w *worker) done() {
+	w.mu.Lock()
+	w.busy = false
+	w.mu.Unlock()
+}
+
+func (w *worker) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.busy && len(w.queue) == 0
 }
 
 func (w *worker) run(ctx context.Context, clk Clock, maxAge time.Duration) {
@@ -378,9 +418,11 @@ func (w *worker) run(ctx context.Context, clk Clock, maxAge time.Duration) {
 				w.dropped++
 				w.mu.Unlock()
 				w.log.Debug("feedback: dropping stale pattern", "pattern", string(it.p), "age", age)
+				w.done()
 				continue
 			}
 			w.play(ctx, it)
+			w.done()
 			if ctx.Err() != nil {
 				return
 			}

@@ -312,3 +312,27 @@ func TestRunTwice(t *testing.T) {
 	// Either Run is already running (error) or the first hasn't begun: both must not hang.
 	_ = d.Run(ctx)
 }
+
+func TestWaitForQueuesToDrain(t *testing.T) {
+	rec := feedbacktest.NewRecorder("pc", nil)
+	rec.Hold()
+	d := feedback.NewDispatcher(feedback.Options{Sinks: []feedback.Sink{rec}, MaxAge: time.Hour})
+	if err := d.Wait(context.Background()); err != nil {
+		t.Fatalf("Wait with nothing queued: %v", err)
+	}
+	start(t, d)
+	d.Play(feedback.Good, "")
+	d.Play(feedback.Patron, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := d.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait returned %v while the sink was still playing", err)
+	}
+	rec.Release()
+	if err := d.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Patterns(); len(got) != 2 {
+		t.Errorf("Wait returned before both played: %v", got)
+	}
+}

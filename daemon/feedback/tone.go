@@ -25,7 +25,7 @@ const (
 	MinFreq     = 20
 	MaxFreq     = 20000
 	MaxToneDur  = 5 * time.Second
-	MaxPause    = 10 * time.Second
+	MaxPause    = 5 * time.Second
 	MaxTones    = 32
 	maxPatternD = 15 * time.Second
 )
