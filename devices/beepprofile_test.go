@@ -1,0 +1,115 @@
+package devices
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateSerialGolden = flag.Bool("update-serial", false, "rewrite testdata/serial golden files")
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "serial", name)
+	if *updateSerialGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update-serial to create)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// TestZebraSSIGolden pins the BEEP packet of every SSI beep code. The
+// golden file was checked by hand against the rule: 05 E6 04 00 code,
+// then 0x10000 - (sum of those bytes), high byte first.
+func TestZebraSSIGolden(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# code  packet (len opcode source status code cksum-hi cksum-lo)\n")
+	for code := 0; code <= ssiMaxBeep; code++ {
+		p := ZebraSSIBeep(byte(code))
+		if len(p) != ssiBeepSize || p[0] != 0x05 || p[1] != 0xE6 || p[2] != 0x04 || p[3] != 0x00 || p[4] != byte(code) {
+			t.Fatalf("code %02X: header % X", code, p)
+		}
+		sum := 0
+		for _, c := range p[:5] {
+			sum += int(c)
+		}
+		if ck := 0x10000 - sum; p[5] != byte(ck>>8) || p[6] != byte(ck) {
+			t.Fatalf("code %02X: checksum % X, want %04X", code, p[5:], ck)
+		}
+		if !ssiChecksumOK(p) {
+			t.Fatalf("code %02X: own checksum check fails", code)
+		}
+		fmt.Fprintf(&b, "%02X      % X\n", code, p)
+	}
+	// The example of the SSI manual (HARDWARE.md): one short high beep.
+	if got := fmt.Sprintf("% X", ZebraSSIBeep(0)); got != "05 E6 04 00 00 FF 11" {
+		t.Fatalf("beep 00 = %s", got)
+	}
+	// And the scanner's ACK of HARDWARE.md passes the same rule.
+	if !ssiChecksumOK([]byte{0x04, 0xD0, 0x04, 0x00, 0xFF, 0x28}) {
+		t.Fatal("ACK checksum")
+	}
+	checkGolden(t, "zebra-ssi-beeps.golden", b.String())
+}
+
+// TestSerialBeepProfilesGolden pins the bytes of every profile × pattern.
+func TestSerialBeepProfilesGolden(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# profile  pattern  bytes\n")
+	for _, prof := range []string{"none", "bel", "honeywell", "datalogic", "zebra-ssi", "1B 42 0D"} {
+		for _, pat := range serialBeepPatterns {
+			got, err := SerialBeepBytes(prof, pat, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := fmt.Sprintf("%-10s %-14s % X", strings.ReplaceAll(prof, " ", ""), pat, got)
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+	}
+	checkGolden(t, "beep-profiles.golden", b.String())
+}
+
+func TestSerialBeepBytes(t *testing.T) {
+	over := map[string]string{"good": "0x16,0x07,0x0d", "double": "", "chime": "07 07 07"}
+	for _, tc := range []struct {
+		profile, pattern string
+		over             map[string]string
+		want             string
+		err              error
+	}{
+		{"honeywell", "good", nil, "16 07 0D", nil},
+		{"HONEYWELL", "reject", nil, "16 07 0D 16 07 0D", nil},
+		{"", "good", nil, "", nil},
+		{"bel", "good", over, "16 07 0D", nil}, // beep_bytes wins
+		{"bel", "double", over, "", nil},       // silenced
+		{"bel", "chime", over, "07 07 07", nil},
+		{"bel", "patron", over, "07", nil},
+		{"zebra-ssi", "write-failure", nil, "05 E6 04 00 14 FE FD", nil},
+		{"16070d", "undo", nil, "16 07 0D", nil},
+		{"bel", "fanfare", nil, "", ErrUnknownPattern},
+	} {
+		got, err := SerialBeepBytes(tc.profile, tc.pattern, tc.over)
+		if fmt.Sprintf("% X", got) != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("%s/%s: got % X, %v; want %s, %v", tc.profile, tc.pattern, got, err, tc.want, tc.err)
+		}
+	}
+	for _, bad := range []string{"trumpet", "0G", "123"} {
+		if _, err := SerialBeepBytes(bad, "good", nil); err == nil {
+			t.Errorf("profile %q: no error", bad)
+		}
+	}
+}
