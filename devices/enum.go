@@ -116,7 +116,7 @@ func serialListings(ports []*enumerator.PortDetails) []Listing {
 // preferred to the port name: ttyACM0 may be ttyACM1 after a replug.
 func serialSnippet(l Listing, unique bool) string {
 	var b strings.Builder
-	name := strings.ToLower(filepath.Base(l.Name))
+	name := filepath.Base(l.Name)
 	if maker, ok := scannerMakers[l.VID]; ok {
 		b.WriteString("# " + maker)
 		if l.Product != "" {
