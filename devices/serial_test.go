@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -468,4 +469,28 @@ func TestMatchSerialPort(t *testing.T) {
 			t.Errorf("%s:%s %q: got %q, %v; want %q, %v", tc.vid, tc.pid, tc.sn, got, err, tc.want, tc.err)
 		}
 	}
+}
+
+// BenchmarkSerialPTYLatency measures bytes written to a pty master (the
+// scanner) → KindScan event out of the source: the device share of the
+// scan-to-record latency.
+func BenchmarkSerialPTYLatency(b *testing.B) {
+	m, path := newPTY(b)
+	_, out := runSerial(b, config.Scanner{Name: "bench", Port: path}, nil)
+	waitState(b, out, StateConnected)
+	lat := make([]time.Duration, 0, b.N)
+	code := []byte("]E09780306406157\r")
+	for b.Loop() {
+		t := time.Now()
+		if _, err := m.Write(code); err != nil {
+			b.Fatal(err)
+		}
+		if ev := next(b, out, notState); ev.Kind != KindScan {
+			b.Fatalf("%+v", ev)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
