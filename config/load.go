@@ -86,7 +86,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		if ok {
 			key = sp.path
 		}
-		add(row, key, "%s", decodeMessage(key, de.Error()))
+		add(row, key, "%s", decodeMessage(displayKey(key), de.Error()))
 		if !ok || bad[sp.path+fmt.Sprint(sp.start)] {
 			sortProblems(probs)
 			return nil, &Errors{Problems: probs}
@@ -246,7 +246,12 @@ func unknownKeyMessage(key []string) string {
 	name := key[len(key)-1]
 	where := ""
 	if len(key) > 1 {
-		where = " in [" + strings.Join(key[:len(key)-1], ".") + "]"
+		table := strings.Join(key[:len(key)-1], ".")
+		if isArrayTable(key[:len(key)-1]) {
+			where = " in [[" + table + "]]"
+		} else {
+			where = " in [" + table + "]"
+		}
 	}
 	msg := fmt.Sprintf("unknown key %q%s", name, where)
 	if s := closest(name, knownKeys(key[:len(key)-1])); s != "" {
@@ -280,6 +285,42 @@ func knownKeys(path []string) []string {
 		}
 	}
 	return keys
+}
+
+// isArrayTable reports whether path names an array of tables ([[scanner]]).
+func isArrayTable(path []string) bool {
+	t := reflect.TypeFor[Config]()
+	for i, part := range path {
+		f, ok := fieldByTag(t, part)
+		if !ok {
+			return false
+		}
+		t = f.Type
+		if i == len(path)-1 {
+			return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
+		}
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return false
+		}
+	}
+	return false
+}
+
+var indexedKey = regexp.MustCompile(`^(\w+)\[(\d+)\]\.`)
+
+// displayKey turns an internal key path into what a person counts:
+// "scanner[0].baud" becomes "scanner 1: baud".
+func displayKey(path string) string {
+	m := indexedKey.FindStringSubmatchIndex(path)
+	if m == nil {
+		return path
+	}
+	var n int
+	fmt.Sscan(path[m[4]:m[5]], &n)
+	return fmt.Sprintf("%s %d: %s", path[m[2]:m[3]], n+1, path[m[1]:])
 }
 
 func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
