@@ -109,7 +109,7 @@ func check(r io.Reader, name string, opt Options, hint int) (Summary, []Problem,
 		if !ok {
 			break
 		}
-		c.scratch, _, _ = c.line(c.scratch[:0], rd.num, raw, torn)
+		c.line(rd.num, raw, torn)
 	}
 	if err := rd.Err(); err != nil {
 		return c.sum, c.problems, fmt.Errorf("check: %s: %w", name, err)
@@ -125,23 +125,13 @@ type checker struct {
 	sum      Summary
 	problems []Problem
 	errs     lineErrs
-	scratch  []byte
 
 	dups bool
 	seed maphash.Seed
-	last map[uint64]lastLine // hash of item -> its latest line
+	dup  dupIndex
 
 	prevTS   uint64
 	prevLine int
-}
-
-// lastLine is the latest line seen for one item, for duplicate detection.
-// Hashes (not the lines) are kept so a million-line file costs a few MB; a
-// 64-bit collision could only add a false warning, never drop a line (merge
-// compares bytes).
-type lastLine struct {
-	hash uint64
-	num  uint32
 }
 
 func newChecker(name string, opt Options, dups bool, hint int) *checker {
@@ -157,7 +147,7 @@ func newChecker(name string, opt Options, dups bool, hint int) *checker {
 	c := &checker{opt: opt, nowKey: key, sum: Summary{File: name}, dups: dups}
 	if dups {
 		c.seed = maphash.MakeSeed()
-		c.last = make(map[uint64]lastLine, hint)
+		c.dup.ents = make([]dupEnt, 0, hint)
 	}
 	return c
 }
@@ -176,20 +166,19 @@ func (c *checker) report(line int, sev Severity, msg string) {
 	c.problems = append(c.problems, p)
 }
 
-// line checks one raw line (line end removed). For a usable line it appends
-// the canonical encoding to dst and returns it with the numeric timestamp
-// and ok; otherwise dst is returned unchanged.
-func (c *checker) line(dst []byte, num int, raw []byte, torn error) ([]byte, uint64, bool) {
+// line checks one raw line (line end removed) and returns its fields and
+// whether it is usable.
+func (c *checker) line(num int, raw []byte, torn error) (fields, bool) {
 	c.sum.Lines++
 	if torn != nil {
 		c.report(num, SeverityError, torn.Error())
-		return dst, 0, false
+		return fields{}, false
 	}
 	c.errs = lineErrs{}
 	f, warn := parseFields(raw, &c.errs)
 	if c.errs.n == 1 && c.errs.errs[0] == ErrEmptyLine {
 		c.report(num, SeverityWarning, "empty line")
-		return dst, 0, false
+		return f, false
 	}
 	if f.ts > c.nowKey && c.errs.n == 0 {
 		c.errs.add(fmt.Errorf("time %s is in the future (more than %v ahead of this computer's clock)", raw[:TimeLen], FutureTolerance))
@@ -198,7 +187,7 @@ func (c *checker) line(dst []byte, num int, raw []byte, torn error) ([]byte, uin
 		for _, err := range c.errs.errs[:c.errs.n] {
 			c.report(num, SeverityError, err.Error())
 		}
-		return dst, 0, false
+		return f, false
 	}
 	if warn != nil {
 		c.report(num, SeverityWarning, warn.Error()+" (Alma ignores it; merge drops it)")
@@ -207,17 +196,13 @@ func (c *checker) line(dst []byte, num int, raw []byte, torn error) ([]byte, uin
 		c.report(num, SeverityWarning, fmt.Sprintf("time %s is earlier than line %d (Alma applies lines in file order; merge sorts them)", raw[:TimeLen], c.prevLine))
 	}
 	c.prevTS, c.prevLine = f.ts, num
-	start := len(dst)
-	dst = appendCanonical(dst, raw, f)
 	if c.dups {
-		// A duplicate repeats the previous line for its item; a loan,
-		// return, loan of one item in a minute is three transactions.
-		ik := maphash.Bytes(c.seed, f.item)
-		lh := maphash.Bytes(c.seed, dst[start:])
-		if prev, ok := c.last[ik]; ok && prev.hash == lh {
-			c.report(num, SeverityWarning, fmt.Sprintf("duplicate of line %d", prev.num))
-		} else {
-			c.last[ik] = lastLine{hash: lh, num: uint32(num)}
+		lh := uint64(f.typ)
+		if f.typ == byte(Loan) {
+			lh ^= maphash.Bytes(c.seed, f.patron) << 8
+		}
+		if first := c.dup.add(f.ts, maphash.Bytes(c.seed, f.item), lh, uint32(num)); first != 0 {
+			c.report(num, SeverityWarning, fmt.Sprintf("duplicate of line %d", first))
 		}
 	}
 	if f.typ == byte(Loan) {
@@ -225,5 +210,5 @@ func (c *checker) line(dst []byte, num int, raw []byte, torn error) ([]byte, uin
 	} else {
 		c.sum.Returns++
 	}
-	return dst, f.ts, true
+	return f, true
 }

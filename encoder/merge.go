@@ -50,11 +50,10 @@ func (m *Merger) Add(name string, r io.Reader) (Summary, []Problem, error) {
 		if !ok {
 			break
 		}
-		off := len(m.arena)
-		var ts uint64
-		m.arena, ts, ok = c.line(m.arena, rd.num, raw, torn)
-		if ok {
-			recs = append(recs, mrec{ts: ts, off: off, n: len(m.arena) - off})
+		if f, ok := c.line(rd.num, raw, torn); ok {
+			off := len(m.arena)
+			m.arena = appendCanonical(m.arena, raw, f)
+			recs = append(recs, mrec{ts: f.ts, off: off, n: len(m.arena) - off})
 		}
 	}
 	m.inputs = append(m.inputs, recs)

@@ -96,18 +96,32 @@ func parseFields(b []byte, errs *lineErrs) (f fields, warn error) {
 	// Trailing padding: canonical returns are padded to column 93, and
 	// editors leave blanks behind; neither is part of a field.
 	end := len(rest)
+	for end >= 8 && binary.LittleEndian.Uint64(rest[end-8:end]) == spaces8 {
+		end -= 8
+	}
 	for end > 0 && isBlank(rest[end-1]) {
 		end--
 	}
 	rest = rest[:end]
-	i := 0
-	for i < len(rest) && !isBlank(rest[i]) {
+	// One pass finds the end of the item and its first bad byte: this runs
+	// for every line of million-line files.
+	i, bad := 0, -1
+	for i < len(rest) {
+		if c := rest[i]; c-0x21 > 0x7E-0x21 {
+			if isBlank(c) {
+				break
+			}
+			if bad < 0 {
+				bad = i
+			}
+		}
 		i++
 	}
 	if i == len(rest) && i > ItemWidth && f.typ == byte(Loan) {
 		// The fixed-width layout leaves no blank between an 80-character
 		// item and the patron that starts in column 94.
 		f.item, f.patron = rest[:ItemWidth], rest[ItemWidth:]
+		bad = badByte(f.item)
 	} else {
 		f.item = rest[:i]
 		// Skip the padding run quickly: it is most of every line.
@@ -119,16 +133,13 @@ func parseFields(b []byte, errs *lineErrs) (f fields, warn error) {
 		}
 		f.patron = rest[i:]
 	}
-	itemCol := TimeLen + 2
 	switch {
 	case len(f.item) == 0:
 		errs.add(ErrItemEmpty)
 	case len(f.item) > MaxItemLen:
 		errs.add(fmt.Errorf("%w (%d)", ErrItemTooLong, len(f.item)))
-	default:
-		if err := checkBytes("item", f.item, itemCol); err != nil {
-			errs.add(err)
-		}
+	case bad >= 0:
+		errs.add(charsetErr("item", f.item[bad], TimeLen+2+bad))
 	}
 	patronCol := TimeLen + 2 + len(rest) - len(f.patron)
 	switch {
@@ -143,28 +154,30 @@ func parseFields(b []byte, errs *lineErrs) (f fields, warn error) {
 	case len(f.patron) > MaxPatronLen:
 		errs.add(fmt.Errorf("%w (%d)", ErrPatronTooLong, len(f.patron)))
 	default:
-		for j, c := range f.patron {
-			if isBlank(c) {
+		if j := badByte(f.patron); j >= 0 {
+			if isBlank(f.patron[j]) {
 				errs.add(fmt.Errorf("%w at column %d (a reader splitting on whitespace sees an extra field)", ErrPatronSpace, patronCol+j))
-				return f, warn
+			} else {
+				errs.add(charsetErr("patron", f.patron[j], patronCol+j))
 			}
-		}
-		if err := checkBytes("patron", f.patron, patronCol); err != nil {
-			errs.add(err)
 		}
 	}
 	return f, warn
 }
 
-// checkBytes reports the first byte outside 0x21–0x7E with its 1-based
-// column in the line.
-func checkBytes(field string, s []byte, col int) error {
+// badByte returns the index of the first byte of s outside 0x21–0x7E, or -1.
+func badByte(s []byte) int {
 	for i, c := range s {
-		if c < 0x21 || c > 0x7E {
-			return fmt.Errorf("%s: byte 0x%02X at column %d: %w", field, c, col+i, ErrCharset)
+		if c-0x21 > 0x7E-0x21 {
+			return i
 		}
 	}
-	return nil
+	return -1
+}
+
+// charsetErr describes a bad byte with its 1-based column in the line.
+func charsetErr(field string, c byte, col int) error {
+	return fmt.Errorf("%s: byte 0x%02X at column %d: %w", field, c, col, ErrCharset)
 }
 
 // quoteByte shows a type byte readably in a message.
