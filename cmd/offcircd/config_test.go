@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// runConfigCmd runs the built binary and returns stdout, stderr and the exit code.
+func runConfigCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(offcircdBinary(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestConfigCommand(t *testing.T) {
+	// The printed default must be accepted by config check as-is.
+	out, _, code := runConfigCmd(t, "config")
+	if code != 0 || !strings.Contains(out, "control_prefix = \"OFFCIRC:\"") {
+		t.Fatalf("config: exit %d, output %q", code, out)
+	}
+	dir := t.TempDir()
+	def := filepath.Join(dir, "offcircd.toml")
+	if err := os.WriteFile(def, []byte(out), 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	good := filepath.Join("..", "..", "testdata", "config", "good-full.toml")
+	minimal := filepath.Join("..", "..", "testdata", "config", "good-minimal.toml")
+	bad := filepath.Join("..", "..", "testdata", "config", "bad-many.toml")
+	syntax := filepath.Join("..", "..", "testdata", "config", "bad-syntax.toml")
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  []string // lines that must appear on stdout
+		err  string   // text that must appear on stderr
+	}{
+		{"default accepted", []string{"config", "check", def}, 0, []string{def + ": ok"}, ""},
+		{"good files", []string{"config", "check", good, minimal}, 0, []string{good + ": ok", minimal + ": ok"}, ""},
+		{"bad file", []string{"config", "check", bad}, 1, []string{
+			bad + ":4: unknown key \"bogus\"",
+			bad + ":12: scanner \"a\": type \"serail\" is not one of serial | hid-pos | hid-keyboard | console | replay",
+			bad + ":13: scanner 1: baud: expected an integer, found a TOML string",
+			bad + ":32: patterns: \"bad\" is not a pattern name",
+		}, ""},
+		{"syntax error", []string{"config", "check", syntax}, 1, []string{syntax + ":3: syntax error"}, ""},
+		{"good and bad", []string{"config", "check", good, bad}, 1, []string{good + ": ok", bad + ":2: data_dir"}, ""},
+		{"missing file", []string{"config", "check", filepath.Join(dir, "nope.toml")}, 1, []string{filepath.Join(dir, "nope.toml") + ": cannot read"}, ""},
+		{"no file", []string{"config", "check"}, 2, nil, "requires at least 1 arg"},
+		{"extra argument", []string{"config", "extra"}, 2, nil, "unknown command"},
+		{"bad flag", []string{"config", "check", "--nope", good}, 2, nil, "unknown flag"},
+		{"help", []string{"config", "check", "--help"}, 0, []string{"Usage:"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runConfigCmd(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			for _, want := range tt.out {
+				if !hasConfigLine(stdout, want) {
+					t.Errorf("stdout lacks a line starting %q:\n%s", want, stdout)
+				}
+			}
+			if tt.err != "" && !strings.Contains(stderr, tt.err) {
+				t.Errorf("stderr lacks %q:\n%s", tt.err, stderr)
+			}
+		})
+	}
+}
+
+func TestConfigCheckPermissions(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no mode bits on Windows")
+	}
+	out, _, _ := runConfigCmd(t, "config")
+	f := filepath.Join(t.TempDir(), "offcircd.toml")
+	os.WriteFile(f, []byte(out), 0o600)
+	os.Chmod(f, 0o666)
+	stdout, _, code := runConfigCmd(t, "config", "check", f)
+	if code != 1 || !hasConfigLine(stdout, f+": config: "+f+" is world-writable") {
+		t.Errorf("world-writable config: exit %d\n%s", code, stdout)
+	}
+}
+
+func hasConfigLine(s, prefix string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}
