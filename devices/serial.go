@@ -28,7 +28,7 @@ type serialPort interface {
 	Close() error
 }
 
-// serialOpen opens a port; a variable so tests can count or fail opens.
+// serialOpen opens a port; a variable so a test can put a fake port behind the source.
 var serialOpen = func(name string, mode *serial.Mode) (serialPort, error) {
 	p, err := serial.Open(name, mode)
 	if err != nil {
@@ -182,7 +182,7 @@ func (s *Serial) Run(ctx context.Context, out chan<- Event) error {
 	fr := NewFramer(s.fcfg, s.log)
 	backoff := s.backoffMin
 	var lastState State
-	var lastErr string
+	var lastErr, path string
 	// report logs and sends a state change once, not at every retry.
 	report := func(st State, err error) bool {
 		msg := ""
@@ -199,14 +199,15 @@ func (s *Serial) Run(ctx context.Context, out chan<- Event) error {
 		lastState, lastErr = st, msg
 		switch st {
 		case StateConnected:
-			s.log.Info("serial: scanner connected", "port", s.portName())
+			s.log.Info("serial: scanner connected", "port", path)
 		default:
 			s.log.Warn("serial: scanner not available; retrying", "state", st, "err", err)
 		}
 		return send(ctx, out, Event{Kind: KindState, Source: s.name, Time: time.Now(), State: st, Err: err})
 	}
 	for {
-		p, path, err := s.open()
+		p, name, err := s.open()
+		path = name
 		if err != nil {
 			if !report(openState(err), err) {
 				return nil
@@ -257,13 +258,6 @@ func openState(err error) State {
 		return StateWaiting
 	}
 	return StateError
-}
-
-func (s *Serial) portName() string {
-	if s.sc.Port != "" {
-		return s.sc.Port
-	}
-	return normHex(s.sc.VID) + ":" + normHex(s.sc.PID)
 }
 
 // open resolves the port (by name, or by USB ids each time: the scanner

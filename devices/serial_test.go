@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -493,4 +494,21 @@ func BenchmarkSerialPTYLatency(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+func TestSerialOpenState(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want State
+	}{
+		{fmt.Errorf("serial: open x: %w", os.ErrNotExist), StateWaiting},
+		{fmt.Errorf("x: %w", ErrPortNotFound), StateWaiting},
+		{fmt.Errorf("x: %w", ErrPortAmbiguous), StateError},
+		{fmt.Errorf("x: %w", syscall.EACCES), StateError},
+		{fmt.Errorf("x: %w", syscall.ENOENT), StateWaiting},
+	} {
+		if got := openState(tc.err); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
+		}
+	}
 }
