@@ -3,6 +3,7 @@ package encoder
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,5 +248,56 @@ func TestMergeLargeMinuteGroup(t *testing.T) {
 	// loan of item 0 in between, so all are kept.
 	if got, want := m.Written(), 50+3+4; got != want {
 		t.Fatalf("written %d, want %d (dups %d)", got, want, m.Duplicates())
+	}
+}
+
+// TestDupIndexMatchesReference drives dupIndex with random, partly unsorted
+// minutes (revisits, very full minutes) and compares it with the plain rule:
+// a line duplicates the newest earlier kept line of the same minute and item
+// when everything else is equal too.
+func TestDupIndexMatchesReference(t *testing.T) {
+	type ln struct{ ts, item, rest uint64 }
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 2))
+		var d dupIndex
+		var kept []ln
+		keptNum := map[int]uint32{}
+		ts := uint64(202401010000)
+		for num := 1; num <= 3000; num++ {
+			items, step := 60, 6
+			switch seed % 3 {
+			case 1:
+				items = 4 // few items: many repeats
+			case 2:
+				items, step = 200, 2 // crowded minutes: the item index
+			}
+			switch r := rng.IntN(100); {
+			case r < 3:
+				ts -= uint64(rng.IntN(5)) // go back in time
+			case r < 3+step*5:
+				ts++
+			}
+			l := ln{ts, uint64(rng.IntN(items)), uint64(rng.IntN(2))}
+			want := uint32(0)
+			for k := len(kept) - 1; k >= 0; k-- {
+				if kept[k].ts == l.ts && kept[k].item == l.item {
+					if kept[k].rest == l.rest {
+						want = keptNum[k]
+					}
+					break
+				}
+			}
+			got := d.add(l.ts, l.item*0x9E3779B97F4A7C15, l.rest, uint32(num))
+			if got != want {
+				t.Fatalf("seed %d line %d %+v: duplicate of %d, want %d", seed, num, l, got, want)
+			}
+			if want == 0 {
+				keptNum[len(kept)] = uint32(num)
+				kept = append(kept, l)
+			}
+		}
+		if d.heads == nil {
+			t.Fatalf("seed %d never exercised the unsorted path", seed)
+		}
 	}
 }
