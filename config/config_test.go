@@ -458,3 +458,19 @@ func TestProblemString(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParse measures loading a full station configuration (done once
+// at start and by `config check`, so only gross regressions matter).
+func BenchmarkParse(b *testing.B) {
+	doc, err := os.ReadFile(filepath.Join("..", "testdata", "config", "good-full.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := filepath.Join("..", "testdata", "config", "good-full.toml")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(name, doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
