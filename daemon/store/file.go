@@ -28,7 +28,7 @@ type placement struct {
 // the new line can never be glued to a partial one. before, when set, runs
 // after the end of the file is known and before the write (the drain intent).
 // On a failed or short write the file is truncated back to where it was.
-func (s *Store) appendFile(path string, line []byte, repair bool, before func(size int64, id fileID) error) (placement, error) {
+func (s *Store) appendFile(path string, line []byte, before func(size int64, id fileID) error) (placement, error) {
 	if s.failData != nil && path == s.dataPath {
 		if err := s.failData(); err != nil {
 			return placement{}, err
@@ -54,9 +54,6 @@ func (s *Store) appendFile(path string, line []byte, repair bool, before func(si
 			return placement{}, err
 		}
 		if last[0] != '\n' {
-			if !repair {
-				return placement{}, fmt.Errorf("%s does not end with a line end", path)
-			}
 			if size, err = s.repairTail(f, path, size); err != nil {
 				return placement{}, err
 			}

@@ -236,7 +236,7 @@ func (s *Store) spoolAppend(line []byte) (int64, error) {
 			return 0, wrapClass("resetting drain log", err)
 		}
 	}
-	p, err := s.appendFile(sp.path, line, true, nil)
+	p, err := s.appendFile(sp.path, line, nil)
 	if err != nil {
 		return 0, wrapClass("writing spool "+sp.path, err)
 	}
@@ -270,9 +270,9 @@ func (s *Store) drainLocked() error {
 	for len(sp.pending) > 0 {
 		rec := sp.pending[0]
 		in := intent{SpoolOff: rec.off, Len: len(rec.line), CRC: crc32.ChecksumIEEE(rec.line)}
-		p, err := s.appendFile(s.dataPath, rec.line, true, func(size int64, id fileID) error {
+		p, err := s.appendFile(s.dataPath, rec.line, func(size int64, id fileID) error {
 			in.DataSize, in.ID = size, id
-			if _, err := s.appendFile(sp.logPath, in.marshal(), true, nil); err != nil {
+			if _, err := s.appendFile(sp.logPath, in.marshal(), nil); err != nil {
 				return fmt.Errorf("drain log: %w", err)
 			}
 			return nil

@@ -196,7 +196,7 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 		dataErr = s.drainLocked()
 	}
 	if len(s.sp.pending) == 0 {
-		p, err := s.appendFile(s.dataPath, line, true, nil)
+		p, err := s.appendFile(s.dataPath, line, nil)
 		if err == nil {
 			s.last = &lastRec{rec: rec, line: line, at: s.now(), id: p.id, off: p.off}
 			s.appended++
