@@ -114,3 +114,29 @@ func TestKeypadSourceReadsDevice(t *testing.T) {
 		t.Fatalf("%+v", ev)
 	}
 }
+
+func FuzzKeypadDecoder(f *testing.F) {
+	f.Add([]byte{0, 0, 0x59, 0, 0, 0, 0, 0, 0, 0, 0x58, 0, 0, 0, 0, 0}, true)
+	f.Add([]byte{0, 0, 0x54, 0x55, 0x56, 0x57, 0x58, 0x62}, false)
+	f.Fuzz(func(t *testing.T, stream []byte, entry bool) {
+		d, err := newKeypadDecoder(&config.Keypad{PatronEntry: entry, Keys: map[string]string{"KP_DIVIDE": "loan", "KP_ENTER": "done"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		for i := 0; i < len(stream); i += 8 {
+			for _, ev := range d.Feed(now, stream[i:min(i+8, len(stream))]) {
+				if ev.Kind == KindScan && (ev.Data == "" || strings.Trim(ev.Data, "0123456789") != "" || !ev.Patron) {
+					t.Fatalf("bad patron entry %+v", ev)
+				}
+				if ev.Kind == KindCommand && ev.Command != "loan" && ev.Command != "done" {
+					t.Fatalf("command %q", ev.Command)
+				}
+			}
+			d.Idle(now)
+		}
+		if len(d.digits) > 254 {
+			t.Fatal("digits grew unbounded")
+		}
+	})
+}
