@@ -336,3 +336,22 @@ func TestWaitForQueuesToDrain(t *testing.T) {
 		t.Errorf("Wait returned before both played: %v", got)
 	}
 }
+
+// BenchmarkPlay is the cost the station pays per scan for feedback, with
+// two PC sinks and one scanner sink, all of them stuck (worst case: full
+// queues, every call drops).
+func BenchmarkPlay(b *testing.B) {
+	var sinks []feedback.Sink
+	for _, n := range []string{"pc1", "pc2"} {
+		r := feedbacktest.NewRecorder(n, nil)
+		r.Hold()
+		sinks = append(sinks, r)
+	}
+	desk := feedbacktest.NewRecorder("desk", nil)
+	desk.Hold()
+	d := feedback.NewDispatcher(feedback.Options{Sinks: sinks, Scanners: []feedback.Sink{desk}})
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Play(feedback.Good, "desk")
+	}
+}
