@@ -63,6 +63,9 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 		return err
 	}
 	defer closeLog()
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w.String())
+	}
 	// A newcomer without a config gets the terminal as a scanner and the
 	// terminal bell as the beeper.
 	var extra []devices.Source

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/scenarios")
+
+// TestScenarios runs every whole scanning scenario under testdata/scenarios
+// through the real binary: replayed scanner captures with their recorded
+// times go in; the OffCirc.dat bytes and the feedback pattern sequence (a
+// command beeper appends each pattern name to feedback.txt) must match the
+// golden files expected.dat and expected-feedback.txt.
+func TestScenarios(t *testing.T) {
+	bin := offcircdBinary(t)
+	dirs, err := filepath.Glob("../../testdata/scenarios/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			work := t.TempDir()
+			copyDir(t, dir, work)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "run", "--config", "config.toml", "--until-done")
+			cmd.Dir = work
+			var logs bytes.Buffer
+			cmd.Stderr = &logs
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("offcircd run: %v\n%s", err, logs.String())
+			}
+			compareGolden(t, filepath.Join(work, "files", "OffCirc.dat"), filepath.Join(dir, "expected.dat"), logs.String())
+			compareGolden(t, filepath.Join(work, "feedback.txt"), filepath.Join(dir, "expected-feedback.txt"), logs.String())
+		})
+	}
+}
+
+func compareGolden(t *testing.T, gotPath, wantPath, logs string) {
+	t.Helper()
+	got, err := os.ReadFile(gotPath)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(wantPath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(wantPath)
+	if err != nil {
+		t.Fatalf("golden file: %v (run go test -run TestScenarios -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s\n--- got ---\n%q\n--- want ---\n%q\n--- logs ---\n%s",
+			filepath.Base(gotPath), wantPath, got, want, logs)
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
