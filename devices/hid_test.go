@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pelletier/go-toml/v2"
 
 	"github.com/offcircd/offcircd/config"
 )
@@ -456,5 +459,40 @@ func TestHIDOutputReportWindows(t *testing.T) {
 		if (err != nil) != tt.err || !bytes.Equal(got, tt.want) {
 			t.Errorf("%s %x: %x, %v", tt.goos, tt.in, got, err)
 		}
+	}
+}
+
+func TestHIDList(t *testing.T) {
+	b := newFakeHIDBackend()
+	b.plug("usb-1", "SN1")
+	b.mu.Lock()
+	b.present["usb-2"] = hidInfo{Path: "usb-2", VID: 0x046d, PID: 0xc52b, Product: "Mouse", Interface: 2}
+	b.present["usb-3"] = hidInfo{Path: "usb-3", VID: 0x1eab, PID: 0x1d10, Interface: 0}
+	b.mu.Unlock()
+	got, err := listHID(b, "linux")
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	if !got[0].Likely || got[1].Likely || got[0].VID != "0c2e" || got[0].SerialNumber != "SN1" || got[1].Interface != 2 {
+		t.Errorf("%+v", got)
+	}
+	if !strings.Contains(got[0].Snippet, `serial_number = "SN1"`) || !strings.Contains(got[0].Snippet, `vid           = "0c2e"`) {
+		t.Errorf("snippet:\n%s", got[0].Snippet)
+	}
+	if !strings.Contains(got[2].Snippet, `type          = "hid-pos"`) || !strings.Contains(got[2].Snippet, `pos_layout    = "newland"`) {
+		t.Errorf("newland snippet:\n%s", got[2].Snippet)
+	}
+	// Every snippet must be a valid [[scanner]] table for our config.
+	for _, l := range got {
+		var cfg struct {
+			Scanner []config.Scanner `toml:"scanner"`
+		}
+		if err := toml.Unmarshal([]byte(l.Snippet), &cfg); err != nil || len(cfg.Scanner) != 1 {
+			t.Errorf("snippet does not parse: %v\n%s", err, l.Snippet)
+		}
+	}
+	b.supported = false
+	if _, err := listHID(b, "linux"); !errors.Is(err, ErrHIDNeedsCgo) {
+		t.Errorf("no cgo: %v", err)
 	}
 }
