@@ -329,7 +329,15 @@ func (s *Store) Drain() error {
 
 // Run drains the spool in the background, retrying with exponential
 // backoff between RetryMin and RetryMax, until ctx is cancelled.
+//
+// Records spooled by an earlier run are reported to OnStatus when Run
+// starts (Open is too early: the caller's alarm is not wired yet).
 func (s *Store) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if len(s.sp.pending) > 0 {
+		s.reported = Status{} // force the report
+	}
+	s.unlockAndNotify()
 	backoff := s.opts.RetryMin
 	timer := time.NewTimer(backoff)
 	defer timer.Stop()

@@ -635,6 +635,10 @@ func TestDrainRecoveryAfterCrash(t *testing.T) {
 		{"garbage log", l(0), func(t *testing.T, e *env) {
 			os.WriteFile(filepath.Join(e.state, drainLogName), []byte("nonsense\n"), 0o600)
 		}, ""},
+		{"intent names a line undone and replaced", l(0) + l(1) + l(2), func(t *testing.T, e *env) {
+			other := []byte(l(1) + l(2) + l(9))
+			writeIntent(t, e, other, o2, len(l(9)), int64(len(l(0)+l(1)+l(2))))
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -659,6 +663,30 @@ func TestDrainRecoveryAfterCrash(t *testing.T) {
 				t.Fatalf("file %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestRecoveryAfterUndoOfFailedDrain: a drain of the last spooled line
+// logged its intent and failed, then that line was undone from the spool;
+// recovery must neither resurrect it nor re-drain the lines before it.
+func TestRecoveryAfterUndoOfFailedDrain(t *testing.T) {
+	l := func(i int) string { return line(t, testRec(i)) }
+	e := newEnv(t)
+	os.MkdirAll(e.data, 0o750)
+	os.MkdirAll(e.state, 0o750)
+	spool := l(1) + l(2)
+	os.WriteFile(e.path(), []byte(l(0)+l(1)+l(2)), 0o640)
+	os.WriteFile(filepath.Join(e.state, spoolName), []byte(spool), 0o600)
+	writeIntent(t, e, []byte(spool+l(3)), int64(len(spool)), len(l(3)), int64(len(l(0)+l(1)+l(2))))
+	s := e.open(t)
+	if st := s.Status(); st.SpoolDepth != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), linesOf(t, 0, 3); got != want {
+		t.Fatalf("file %q\nwant %q", got, want)
 	}
 }
 
@@ -767,5 +795,43 @@ func TestArchiveWhileAppending(t *testing.T) {
 	}
 	if len(files) < 2 {
 		t.Logf("only %d archives; the race was not exercised much", len(files))
+	}
+}
+
+func TestRunReportsSpoolFromEarlierRun(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	mustAppend(t, s, 1, true)
+	s.Close()
+	for len(e.statuses) > 0 {
+		<-e.statuses
+	}
+	s2 := e.open(t)
+	if st := s2.Status(); !st.Degraded || st.SpoolDepth != 2 {
+		t.Fatalf("status after reopen %+v", st)
+	}
+	ctx, cancel := contextWithCancel()
+	defer cancel()
+	go s2.Run(ctx)
+	select {
+	case st := <-e.statuses:
+		if !st.Degraded || st.SpoolDepth != 2 {
+			t.Fatalf("first report %+v", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not report the spooled records")
+	}
+	select { // and then drains them
+	case st := <-e.statuses:
+		if st.Degraded {
+			t.Fatalf("second report %+v", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("not drained")
+	}
+	if got, want := e.content(t), linesOf(t, 0, 2); got != want {
+		t.Fatalf("file %q", got)
 	}
 }
