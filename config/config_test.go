@@ -92,7 +92,7 @@ func TestParseBad(t *testing.T) {
 		{"pattern unknown", "[patterns]\nhappy = [[1000, 50, 0]]\n", 4, `"happy" is not a pattern name`},
 		{"pattern frequency", "[patterns]\ngood = [[1000, 50, 0], [30000, 50, 0]]\n", 4, "tone 2: frequency 30000 Hz"},
 		{"pattern multi-line", "[patterns]\nreject = [\n  [400, 100, 0],\n  [400, 0, 0],\n]\n", 6, "tone 2: duration 0 ms"},
-		{"pattern short tone", "[patterns]\ngood = [[1000, 50]]\n", 4, "got 2 numbers"},
+		{"pattern short tone", "[patterns]\ngood = [[1000]]\n", 4, "got 1 numbers"},
 		{"pattern pause", "[patterns]\ngood = [[1000, 50, -1]]\n", 4, "pause -1 ms"},
 		{"syntax error", "station = \"desk\n", 3, "syntax error"},
 		{"table header syntax", "[[scanner]\n", 3, "syntax error"},

@@ -29,7 +29,7 @@ var (
 	terms      = []string{"cr", "lf", "crlf", "tab", "idle"}
 	parities   = []string{"none", "odd", "even", "mark", "space"}
 	stopBits   = []string{"1", "1.5", "2"}
-	aims       = []string{"strip", "keep"}
+	aims       = []string{"strip", "keep", "none"}
 	addOns     = []string{"main", "keep", "reject"}
 	layouts    = []string{"us", "uk", "de", "fr"}
 	posLayouts = []string{"honeywell", "newland", "generic"}
@@ -361,13 +361,13 @@ func (v *validator) patterns() {
 		for j, tone := range v.c.Patterns[name] {
 			tp := fmt.Sprintf("%s[%d]", path, j)
 			switch {
-			case len(tone) != 3:
-				v.errorf(tp, "patterns.%s: tone %d must be [frequency Hz, duration ms, pause ms], got %d numbers", name, j+1, len(tone))
-			case tone[0] < minFreq || tone[0] > maxFreq:
-				v.errorf(tp, "patterns.%s: tone %d: frequency %d Hz is outside %d..%d", name, j+1, tone[0], minFreq, maxFreq)
+			case len(tone) != 2 && len(tone) != 3:
+				v.errorf(tp, "patterns.%s: tone %d must be [frequency Hz, duration ms, pause ms] (pause optional), got %d numbers", name, j+1, len(tone))
+			case tone[0] != 0 && (tone[0] < minFreq || tone[0] > maxFreq):
+				v.errorf(tp, "patterns.%s: tone %d: frequency %d Hz is outside %d..%d (0 = a rest)", name, j+1, tone[0], minFreq, maxFreq)
 			case tone[1] < minMs || tone[1] > maxMs:
 				v.errorf(tp, "patterns.%s: tone %d: duration %d ms is outside %d..%d", name, j+1, tone[1], minMs, maxMs)
-			case tone[2] < 0 || tone[2] > maxPause:
+			case len(tone) == 3 && (tone[2] < 0 || tone[2] > maxPause):
 				v.errorf(tp, "patterns.%s: tone %d: pause %d ms is outside 0..%d", name, j+1, tone[2], maxPause)
 			}
 		}
