@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/devices"
+)
+
+// captureFlags are the flags of `offcircd capture`.
+type captureFlags struct {
+	config  string
+	scanner string
+	out     string
+	dur     time.Duration
+}
+
+func init() {
+	var f captureFlags
+	cmd := &cobra.Command{
+		Use:   "capture --scanner NAME --out FILE [--for 30s] [--config FILE]",
+		Short: "record a scanner's raw input to a capture file for bug reports and replay",
+		Long: `Capture opens one configured scanner (serial, hid-pos, hid-keyboard or the keypad) and
+writes every raw read or HID report, with its time, to FILE in the capture format of SPEC §7.
+A "replay" scanner plays such a file back through the same decoder. Decoded scans are printed
+while recording. Stop with Ctrl-C, or give --for. The file may contain patron IDs: it is
+created readable by owner and group only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCapture(cmd, f) },
+	}
+	cmd.Flags().StringVarP(&f.config, "config", "c", "", "configuration file (TOML)")
+	cmd.Flags().StringVar(&f.scanner, "scanner", "", "name of the [[scanner]] to record (or the keypad's name)")
+	cmd.Flags().StringVarP(&f.out, "out", "o", "", "capture file to write")
+	cmd.Flags().DurationVar(&f.dur, "for", 0, "stop after this long (default: until Ctrl-C)")
+	rootCmd.AddCommand(cmd)
+}
+
+// captureTarget finds the scanner table to record and the decoder its
+// capture replays through.
+func captureTarget(cfg *config.Config, name string) (config.Scanner, string, error) {
+	for _, sc := range cfg.Scanners {
+		if sc.Name != name {
+			continue
+		}
+		switch sc.Type {
+		case "serial", "hid-pos", "hid-keyboard":
+			return sc, sc.Type, nil
+		}
+		return sc, "", fmt.Errorf("scanner %q is of type %q, which has no raw input to capture", name, sc.Type)
+	}
+	if kp := cfg.Keypad; kp != nil && (name == kp.Name || (kp.Name == "" && name == "keypad")) {
+		// Keypad reports are keyboard reports: they replay through hid-keyboard.
+		return config.Scanner{Name: name, Type: "keypad"}, "hid-keyboard", nil
+	}
+	var names []string
+	for _, sc := range cfg.Scanners {
+		names = append(names, sc.Name)
+	}
+	return config.Scanner{}, "", fmt.Errorf("no scanner named %q in the configuration (scanners: %v)", name, names)
+}
+
+func runCapture(cmd *cobra.Command, f captureFlags) error {
+	if f.scanner == "" || f.out == "" {
+		return usageErr("capture needs --scanner NAME and --out FILE")
+	}
+	if f.dur < 0 {
+		return usageErr("--for must not be negative")
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	sc, decoder, err := captureTarget(cfg, f.scanner)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	stderr := cmd.ErrOrStderr()
+	log, closeLog, err := newLogger(stderr, "text", "warn", "")
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	src, err := devices.NewSource(sc, cfg, log)
+	if err != nil {
+		return err
+	}
+	tp, ok := src.(devices.Tapper)
+	if !ok {
+		return fmt.Errorf("capture: scanner %q (%s) cannot hand out its raw input", sc.Name, sc.Type)
+	}
+	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	defer file.Close()
+	fmt.Fprintf(file, "# scanner: %s (type %s)\n", sc.Name, sc.Type)
+	cw, err := devices.NewCaptureWriter(file, decoder)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var (
+		mu       sync.Mutex
+		chunks   int
+		writeErr error
+	)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.dur)
+		defer cancel()
+	}
+	ctx, abort := context.WithCancel(ctx)
+	defer abort()
+	tp.SetTap(func(t time.Time, chunk []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if writeErr != nil {
+			return
+		}
+		// Written line by line, so a capture cut short is still valid.
+		if writeErr = cw.Write(t.Sub(start), chunk); writeErr != nil {
+			abort()
+			return
+		}
+		chunks++
+	})
+	p := &eventPrinter{w: cmd.OutOrStdout()}
+	failed := runSources(ctx, []devices.Source{src}, p.event, func(name string, err error) {
+		fmt.Fprintf(stderr, "offcircd capture: %s: %v\n", name, err)
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if writeErr != nil {
+		return writeErr
+	}
+	if err := file.Sync(); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	fmt.Fprintf(stderr, "offcircd capture: %d chunks from %q written to %s\n", chunks, sc.Name, f.out)
+	if failed > 0 {
+		return exitCode(1)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/offcircd/offcircd/devices"
+)
+
+// writeHIDConfig writes a config in dir with body appended and returns its path.
+func writeHIDConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	cfg := "data_dir = " + quoteTOML(filepath.Join(dir, "files")) + "\nstate_dir = " + quoteTOML(filepath.Join(dir, "state")) + "\n" + body
+	p := filepath.Join(dir, "offcircd.toml")
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func quoteTOML(s string) string { return "'" + s + "'" }
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMonitorReplay(t *testing.T) {
+	bin := offcircdBinary(t)
+	dir := t.TempDir()
+	copyFile(t, "../../testdata/kbd-de/capture.txt", filepath.Join(dir, "de.txt"))
+	copyFile(t, "../../testdata/honeywell-1602g-scans/capture.txt", filepath.Join(dir, "pos.txt"))
+	cfg := writeHIDConfig(t, dir, `
+[[scanner]]
+name    = "wedge"
+type    = "replay"
+decoder = "hid-keyboard"
+layout  = "de"
+file    = "de.txt"
+speed   = 50
+
+[[scanner]]
+name       = "pos"
+type       = "replay"
+decoder    = "hid-pos"
+pos_layout = "honeywell"
+file       = "pos.txt"
+speed      = 50
+`)
+	for _, raw := range []bool{false, true} {
+		args := []string{"monitor", "--config", cfg}
+		if raw {
+			args = append(args, "--raw")
+		}
+		cmd := exec.Command(bin, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("monitor %v: %v\n%s", args, err, stderr.String())
+		}
+		out := stdout.String()
+		for _, want := range []string{
+			"wedge        scan     -    Zy-12/34(5)=6?",
+			"wedge        bad      \"AB1\"",
+			"pos          scan     ]C0  31234000123456",
+			"pos          scan     ]A0  P0012345",
+			"pos          state    stopped",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("monitor %v output lacks %q:\n%s", args, want, out)
+			}
+		}
+		if got := strings.Contains(out, " raw "); got != raw {
+			t.Errorf("--raw=%v but raw lines present=%v:\n%s", raw, got, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "files", "OffCirc.dat")); err == nil {
+			t.Error("monitor wrote a data file")
+		}
+	}
+}
+
+func TestMonitorUsage(t *testing.T) {
+	bin := offcircdBinary(t)
+	dir := t.TempDir()
+	cfg := writeHIDConfig(t, dir, "")
+	cmd := exec.Command(bin, "monitor", "--config", cfg)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "no scanners configured") {
+		t.Errorf("no scanners: %v\n%s", err, out)
+	}
+}
+
+func TestCaptureSerialRoundTrip(t *testing.T) {
+	bin := offcircdBinary(t)
+	m, s, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	defer m.Close()
+	port := s.Name()
+	s.Close()
+	dir := t.TempDir()
+	cfg := writeHIDConfig(t, dir, `
+[[scanner]]
+name       = "desk"
+type       = "serial"
+port       = `+quoteTOML(port)+`
+terminator = "cr"
+`)
+	out := filepath.Join(dir, "desk.cap")
+	cmd := exec.Command(bin, "capture", "--config", cfg, "--scanner", "desk", "--out", out, "--for", "2s")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond) // let it open the port
+	m.Write([]byte("31234000123456\r"))
+	time.Sleep(200 * time.Millisecond)
+	m.Write([]byte("P0012345\r"))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("capture: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "31234000123456") {
+		t.Errorf("capture did not print the decoded scan:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if fi, _ := f.Stat(); fi.Mode().Perm()&0o007 != 0 {
+		t.Errorf("capture file mode %v is world-accessible", fi.Mode())
+	}
+	c, err := devices.ReadCapture(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Decoder != "serial" {
+		t.Errorf("decoder header %q", c.Decoder)
+	}
+	var all []byte
+	for _, ch := range c.Chunks {
+		all = append(all, ch.Data...)
+	}
+	if string(all) != "31234000123456\rP0012345\r" {
+		t.Errorf("captured %q", all)
+	}
+}
+
+func TestCaptureUsage(t *testing.T) {
+	bin := offcircdBinary(t)
+	dir := t.TempDir()
+	copyFile(t, "../../testdata/kbd-us/capture.txt", filepath.Join(dir, "c.txt"))
+	cfg := writeHIDConfig(t, dir, "[[scanner]]\nname = \"r\"\ntype = \"replay\"\ndecoder = \"hid-keyboard\"\nfile = \"c.txt\"\n")
+	for _, args := range [][]string{
+		{"capture", "--config", cfg, "--out", filepath.Join(dir, "x")},
+		{"capture", "--config", cfg, "--scanner", "nope", "--out", filepath.Join(dir, "x")},
+		{"capture", "--config", cfg, "--scanner", "r", "--out", filepath.Join(dir, "x")},
+	} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+}
