@@ -86,9 +86,8 @@ func BenchmarkMerge(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m := NewMerger(Options{Location: time.UTC, Now: benchNow})
-		m.arena = make([]byte, 0, total+total/8)
 		for i, d := range inputs {
-			if _, _, err := m.Add(fmt.Sprint(i), bytes.NewReader(d)); err != nil {
+			if _, _, err := m.add(fmt.Sprint(i), bytes.NewReader(d), int64(len(d))); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Merger combines several stations' data files into one upload file: a
@@ -20,10 +22,17 @@ import (
 // leave the item checked in.
 type Merger struct {
 	opt    Options
-	arena  []byte   // canonical lines of all inputs, back to back
-	inputs [][]mrec // per input, in the order added
+	inputs []mergeInput // in the order added
 	dups   int
 	out    int
+}
+
+// mergeInput holds one input's usable lines, canonically encoded back to
+// back in its own arena: a second input never makes the first one's
+// hundred megabytes move.
+type mergeInput struct {
+	arena []byte
+	recs  []mrec
 }
 
 // mrec locates one canonical line in the arena.
@@ -42,21 +51,30 @@ func NewMerger(opt Options) *Merger { return &Merger{opt: opt} }
 // duplicates itself). Lines with errors are not kept: the caller decides
 // whether a file with errors may be merged at all (merge --skip-bad).
 func (m *Merger) Add(name string, r io.Reader) (Summary, []Problem, error) {
+	return m.add(name, r, 0)
+}
+
+// add reads one input; size, when known, sizes its arena (canonical lines
+// are at most a little longer than tab-separated or unpadded ones).
+func (m *Merger) add(name string, r io.Reader, size int64) (Summary, []Problem, error) {
 	c := newChecker(name, m.opt, false, 0)
 	rd := NewReader(r, m.opt.Location)
-	var recs []mrec
+	in := mergeInput{
+		arena: make([]byte, 0, size+size/8),
+		recs:  make([]mrec, 0, size/(ReturnLen+2)+1),
+	}
 	for {
 		raw, torn, ok := rd.next()
 		if !ok {
 			break
 		}
 		if f, ok := c.line(rd.num, raw, torn); ok {
-			off := len(m.arena)
-			m.arena = appendCanonical(m.arena, raw, f)
-			recs = append(recs, mrec{ts: f.ts, off: off, n: len(m.arena) - off})
+			off := len(in.arena)
+			in.arena = appendCanonical(in.arena, raw, f)
+			in.recs = append(in.recs, mrec{ts: f.ts, off: off, n: len(in.arena) - off})
 		}
 	}
-	m.inputs = append(m.inputs, recs)
+	m.inputs = append(m.inputs, in)
 	if err := rd.Err(); err != nil {
 		return c.sum, c.problems, fmt.Errorf("merge: %s: %w", name, err)
 	}
@@ -70,10 +88,62 @@ func (m *Merger) AddFile(path string) (Summary, []Problem, error) {
 		return Summary{File: path}, nil, fmt.Errorf("merge: %w", err)
 	}
 	defer f.Close()
+	var size int64
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		m.arena = slices.Grow(m.arena, int(fi.Size())+int(fi.Size())/8)
+		size = fi.Size()
 	}
-	return m.Add(path, f)
+	return m.add(path, f, size)
+}
+
+// AddFiles is AddFile on each path, reading up to GOMAXPROCS files at once
+// (parsing is most of merge's work). Inputs keep the order of paths. On an
+// I/O error nothing is added. Options.Report, if set, is called from one
+// goroutine at a time, but the files' problems may interleave.
+func (m *Merger) AddFiles(paths ...string) ([]Summary, [][]Problem, error) {
+	type result struct {
+		in    mergeInput
+		sum   Summary
+		probs []Problem
+		err   error
+	}
+	res := make([]result, len(paths))
+	opt := m.opt
+	if report := opt.Report; report != nil {
+		var mu sync.Mutex
+		opt.Report = func(p Problem) {
+			mu.Lock()
+			defer mu.Unlock()
+			report(p)
+		}
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sub := &Merger{opt: opt}
+			r := &res[i]
+			r.sum, r.probs, r.err = sub.AddFile(path)
+			if r.err == nil {
+				r.in = sub.inputs[0]
+			}
+		}()
+	}
+	wg.Wait()
+	sums := make([]Summary, len(paths))
+	probs := make([][]Problem, len(paths))
+	for i, r := range res {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		sums[i], probs[i] = r.sum, r.probs
+	}
+	for _, r := range res {
+		m.inputs = append(m.inputs, r.in)
+	}
+	return sums, probs, nil
 }
 
 // Written returns the number of lines the last WriteTo wrote.
@@ -84,40 +154,42 @@ func (m *Merger) Duplicates() int { return m.dups }
 
 // WriteTo writes the merged file to w.
 func (m *Merger) WriteTo(w io.Writer) (int64, error) {
-	for _, recs := range m.inputs {
-		if !slices.IsSortedFunc(recs, cmpTS) {
-			slices.SortStableFunc(recs, cmpTS)
+	for _, in := range m.inputs {
+		if !slices.IsSortedFunc(in.recs, cmpTS) {
+			slices.SortStableFunc(in.recs, cmpTS)
 		}
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var written int64
 	m.dups, m.out = 0, 0
 	heads := make([]int, len(m.inputs))
-	var group []mrec           // lines written so far with the current timestamp
-	var byItem map[string]mrec // index of group for large groups
+	var group [][]byte           // lines written so far with the current timestamp
+	var byItem map[string][]byte // index of group for large groups
+	groupTS := uint64(0)
 	for {
 		best := -1
-		for i, recs := range m.inputs {
-			if heads[i] < len(recs) && (best < 0 || recs[heads[i]].ts < m.inputs[best][heads[best]].ts) {
-				best = i
+		var bestTS uint64
+		for i, in := range m.inputs {
+			if h := heads[i]; h < len(in.recs) && (best < 0 || in.recs[h].ts < bestTS) {
+				best, bestTS = i, in.recs[h].ts
 			}
 		}
 		if best < 0 {
 			break
 		}
-		r := m.inputs[best][heads[best]]
+		r := m.inputs[best].recs[heads[best]]
 		heads[best]++
-		if len(group) > 0 && group[0].ts != r.ts {
-			group, byItem = group[:0], nil
+		if r.ts != groupTS {
+			group, byItem, groupTS = group[:0], nil, r.ts
 		}
-		line := m.arena[r.off : r.off+r.n]
-		if m.isDup(line, group, &byItem) {
+		line := m.inputs[best].arena[r.off : r.off+r.n]
+		if isDup(line, group, &byItem) {
 			m.dups++
 			continue
 		}
-		group = append(group, r)
+		group = append(group, line)
 		if byItem != nil {
-			byItem[string(itemField(line))] = r
+			byItem[string(itemField(line))] = line
 		}
 		n, err := bw.Write(line)
 		written += int64(n)
@@ -135,22 +207,21 @@ func (m *Merger) WriteTo(w io.Writer) (int64, error) {
 // isDup reports whether line repeats the latest line of the same minute for
 // the same item. Small groups are scanned; a minute with very many lines
 // gets an index so a pathological file stays linear.
-func (m *Merger) isDup(line []byte, group []mrec, byItem *map[string]mrec) bool {
+func isDup(line []byte, group [][]byte, byItem *map[string][]byte) bool {
 	item := itemField(line)
-	if *byItem == nil && len(group) > 32 {
-		*byItem = make(map[string]mrec, 2*len(group))
+	if *byItem == nil && len(group) > bigMinute {
+		*byItem = make(map[string][]byte, 2*len(group))
 		for _, g := range group {
-			(*byItem)[string(itemField(m.arena[g.off:g.off+g.n]))] = g
+			(*byItem)[string(itemField(g))] = g
 		}
 	}
 	if *byItem != nil {
 		g, ok := (*byItem)[string(item)]
-		return ok && bytes.Equal(m.arena[g.off:g.off+g.n], line)
+		return ok && bytes.Equal(g, line)
 	}
 	for i := len(group) - 1; i >= 0; i-- {
-		g := m.arena[group[i].off : group[i].off+group[i].n]
-		if bytes.Equal(itemField(g), item) {
-			return bytes.Equal(g, line)
+		if bytes.Equal(itemField(group[i]), item) {
+			return bytes.Equal(group[i], line)
 		}
 	}
 	return false
