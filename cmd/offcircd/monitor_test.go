@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +176,75 @@ func TestCaptureUsage(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 			t.Errorf("%v: %v\n%s", args, err, out)
 		}
+	}
+}
+
+// TestHIDCasesThroughStation replays every HID testdata case through the
+// real daemon (`run --until-done`, no patterns: the first scan in loan mode
+// is the patron, later scans are items) and checks the OffCirc.dat records,
+// without their timestamps, against the case's expected scans.
+func TestHIDCasesThroughStation(t *testing.T) {
+	bin := offcircdBinary(t)
+	caps, _ := filepath.Glob("../../testdata/*/capture.txt")
+	n := 0
+	for _, capPath := range caps {
+		dir := filepath.Dir(capPath)
+		head, _ := os.ReadFile(capPath)
+		if !bytes.Contains(head, []byte("# decoder: hid-pos")) && !bytes.Contains(head, []byte("# decoder: hid-keyboard")) {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			work := t.TempDir()
+			copyFile(t, capPath, filepath.Join(work, "capture.txt"))
+			snippet, err := os.ReadFile(filepath.Join(dir, "config.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := writeHIDConfig(t, work, "default_mode = \"loan\"\n"+string(snippet)+"speed = 5\n")
+			cmd := exec.Command(bin, "run", "--config", cfg, "--until-done")
+			cmd.Dir = work
+			var logs bytes.Buffer
+			cmd.Stderr = &logs
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("run: %v\n%s", err, logs.String())
+			}
+			// What the station should have written.
+			want := ""
+			patron := ""
+			exp, _ := os.ReadFile(filepath.Join(dir, "expected.txt"))
+			for _, l := range strings.Split(string(exp), "\n") {
+				f := strings.SplitN(l, " ", 3)
+				if len(f) != 3 || f[0] != "scan" {
+					continue
+				}
+				data, err := strconv.Unquote(f[2])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if patron == "" {
+					patron = data
+					continue
+				}
+				want += "L" + data + strings.Repeat(" ", 80-len(data)) + patron + "\r\n"
+			}
+			got, err := os.ReadFile(filepath.Join(work, "files", "OffCirc.dat"))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			var stripped strings.Builder
+			for _, l := range strings.SplitAfter(string(got), "\r\n") {
+				if len(l) > 12 {
+					stripped.WriteString(l[12:])
+				}
+			}
+			if stripped.String() != want {
+				t.Errorf("OffCirc.dat without times:\n%q\nwant:\n%q\nlogs:\n%s", stripped.String(), want, logs.String())
+			}
+		})
+	}
+	if n < 9 {
+		t.Errorf("only %d HID cases", n)
 	}
 }
