@@ -190,7 +190,7 @@ func (c *checker) line(num int, raw []byte, torn error) (fields, bool) {
 		return f, false
 	}
 	if warn != nil {
-		c.report(num, SeverityWarning, warn.Error()+" (Alma ignores it; merge drops it)")
+		c.report(num, SeverityWarning, warn.Error()+" (merge drops it)")
 	}
 	if f.ts < c.prevTS {
 		c.report(num, SeverityWarning, fmt.Sprintf("time %s is earlier than line %d (Alma applies lines in file order; merge sorts them)", raw[:TimeLen], c.prevLine))

@@ -55,7 +55,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "return with patron",
 			in:   "202205101145R1 P1\r\n",
-			want: []string{"1: warning: return with a patron ID (Alma ignores it; merge drops it)"},
+			want: []string{"1: warning: return with a patron ID (merge drops it)"},
 			sum:  Summary{Lines: 1, Returns: 1, Warnings: 1},
 		},
 		{
