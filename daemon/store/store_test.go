@@ -36,7 +36,7 @@ var t0 = time.Date(2025, 3, 4, 10, 30, 0, 0, time.UTC)
 
 // testRec returns record i: loans with a patron for even i, returns for odd.
 func testRec(i int) encoder.Record {
-	r := encoder.Record{Time: t0.Add(time.Duration(i) * time.Minute), Type: encoder.Return, Item: fmt.Sprintf("N%09d", i)}
+	r := encoder.Record{Time: t0.Add(time.Duration(i%100_000) * time.Minute), Type: encoder.Return, Item: fmt.Sprintf("N%09d", i)}
 	if i%2 == 0 {
 		r.Type, r.Patron = encoder.Loan, fmt.Sprintf("P%07d", i)
 	}
