@@ -83,6 +83,8 @@ func hidSnippet(i hidInfo, n int, goos string) string {
 	case "hid-keyboard":
 		if goos == "windows" {
 			b.WriteString("# keyboard mode cannot be read by a Windows service: program the scanner\n# for HID POS or USB-COM mode first\n")
+		} else {
+			b.WriteString("# offcircd takes the scanner over: while it runs, scans no longer type into the console\n")
 		}
 		b.WriteString("type          = \"hid-keyboard\"\nlayout        = \"us\"            # the keyboard country programmed into the scanner\n")
 	default:

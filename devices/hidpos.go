@@ -149,6 +149,7 @@ type posDecoder struct {
 	layout  posLayout
 	max     int
 	keepAIM bool
+	addon   string
 	timeout time.Duration
 
 	msg      []byte // data of the message being joined
@@ -164,7 +165,7 @@ func newPOSDecoder(sc config.Scanner) (*posDecoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &posDecoder{layout: l, max: sc.MaxLength, keepAIM: sc.AIM == "keep", timeout: sc.FrameTimeout.Duration}
+	d := &posDecoder{layout: l, max: sc.MaxLength, keepAIM: sc.AIM == "keep", addon: sc.AddOn, timeout: sc.FrameTimeout.Duration}
 	if d.max <= 0 {
 		d.max = kbdDefaultMax
 	}
@@ -211,25 +212,24 @@ func (d *posDecoder) Feed(t time.Time, r []byte) []Event {
 	return []Event{d.event(t, f.sym)}
 }
 
-// event classifies the joined message.
+// event classifies the joined message. A bad event keeps the message in
+// Data, for monitor and capture; the station never uses it.
 func (d *posDecoder) event(t time.Time, sym byte) Event {
-	data := d.msg
-	ev := Event{Kind: KindScan, Time: t, Symbology: d.aim, Raw: append([]byte(nil), d.raw...)}
-	if d.aim == "" && isAIM(data) {
-		ev.Symbology = string(data[:aimLen])
-		data = data[aimLen:]
+	ev := Event{Kind: KindScan, Time: t, Raw: append([]byte(nil), d.raw...)}
+	text := d.msg
+	if isAIM([]byte(d.aim)) {
+		text = append([]byte(d.aim), d.msg...)
 	}
+	s, data, err := hidCode(text, d.keepAIM, d.addon)
+	ev.Symbology, ev.Data = s, string(data)
 	if ev.Symbology == "" && sym >= 0x21 && sym <= 0x7E {
 		ev.Symbology = string(rune(sym)) // vendor symbology id
 	}
-	if d.keepAIM && isAIM([]byte(ev.Symbology)) {
-		ev.Data = ev.Symbology + string(data)
-	} else {
-		ev.Data = string(data)
-	}
 	switch {
-	case len(data) == 0:
-		ev.Kind, ev.Err = KindBad, errors.New("hid-pos: AIM identifier without data")
+	case err != nil:
+		ev.Kind, ev.Err = KindBad, err
+	case len(d.msg) == 0 || len(data) == 0:
+		ev.Kind, ev.Err = KindBad, errHIDAIMOnly
 	case len(ev.Data) > d.max:
 		ev.Kind, ev.Err = KindBad, fmt.Errorf("%w (%d > %d)", errPOSTooLong, len(ev.Data), d.max)
 	default:

@@ -139,6 +139,7 @@ type kbdDecoder struct {
 	layout    kbdLayout
 	max       int
 	keepAIM   bool
+	addon     string        // main | keep | reject
 	idleFrame bool          // terminator = "idle": a silence ends the code
 	idleGap   time.Duration // idle framing gap
 	timeout   time.Duration // a partial code older than this is rejected
@@ -166,6 +167,7 @@ func newKbdDecoder(sc config.Scanner) (*kbdDecoder, error) {
 		layout:  l,
 		max:     sc.MaxLength,
 		keepAIM: sc.AIM == "keep",
+		addon:   sc.AddOn,
 		idleGap: sc.IdleGap.Duration,
 		timeout: sc.FrameTimeout.Duration,
 	}
@@ -350,27 +352,48 @@ func (d *kbdDecoder) finish(t time.Time) (Event, bool) {
 	if len(d.buf) == 0 && d.bad == nil {
 		return Event{}, false // a bare terminator (CR LF suffix, double Enter)
 	}
-	return kbdEvent(t, d.buf, d.bad, d.keepAIM, d.raw), true
+	return kbdEvent(t, d.buf, d.bad, d.keepAIM, d.addon, d.raw), true
 }
 
-// kbdEvent builds the scan or bad event for a finished code.
-func kbdEvent(t time.Time, buf []byte, bad error, keepAIM bool, raw []byte) Event {
+// kbdEvent builds the scan or bad event for a finished code. A bad event
+// keeps the text decoded so far in Data, for monitor and capture; the
+// station never uses it.
+func kbdEvent(t time.Time, buf []byte, bad error, keepAIM bool, addon string, raw []byte) Event {
 	ev := Event{Kind: KindScan, Time: t, Raw: append([]byte(nil), raw...)}
-	data := buf
-	if isAIM(data) {
-		ev.Symbology = string(data[:aimLen])
-		if !keepAIM {
-			data = data[aimLen:]
-		}
+	sym, data, err := hidCode(buf, keepAIM, addon)
+	ev.Symbology, ev.Data = sym, string(data)
+	if bad == nil {
+		bad = err
 	}
-	ev.Data = string(data)
 	if bad == nil && len(data) == 0 {
-		bad = errors.New("hid-keyboard: AIM identifier without data")
+		bad = errHIDAIMOnly
 	}
 	if bad != nil {
 		ev.Kind, ev.Err = KindBad, bad
 	}
 	return ev
+}
+
+var errHIDAIMOnly = errors.New("hid: AIM identifier without data")
+
+// hidCode splits the AIM identifier and an EAN/UPC add-on off a decoded
+// code, per the scanner's aim (strip | keep) and addon (main | keep |
+// reject) settings, the same way the serial framer does.
+func hidCode(text []byte, keepAIM bool, addon string) (string, []byte, error) {
+	c := splitAIM(text)
+	data := c.main
+	if c.addon != nil {
+		switch addon {
+		case "reject":
+			return c.sym, data, fmt.Errorf("hid: add-on %q: %w", c.addon, ErrFrameAddOn)
+		case "keep":
+			data = append(append([]byte(nil), c.main...), c.addon...)
+		}
+	}
+	if keepAIM && c.sym != "" {
+		data = append([]byte(c.sym), data...)
+	}
+	return c.sym, data, nil
 }
 
 func (d *kbdDecoder) reset() {

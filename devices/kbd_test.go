@@ -292,3 +292,39 @@ func BenchmarkPOSDecoder(b *testing.B) {
 		d.Feed(now, r2)
 	}
 }
+
+func TestHIDCodeAIMAndAddOn(t *testing.T) {
+	tests := []struct {
+		text    string
+		keepAIM bool
+		addon   string
+		sym     string
+		data    string
+		err     error
+	}{
+		{"]C0ABC", false, "", "]C0", "ABC", nil},
+		{"]C0ABC", true, "", "]C0", "]C0ABC", nil},
+		{"ABC", false, "", "", "ABC", nil},
+		{"]E09780306406157]E112", false, "main", "]E0", "9780306406157", nil},
+		{"]E09780306406157]E112", false, "keep", "]E0", "978030640615712", nil},
+		{"]E09780306406157]E112", false, "reject", "]E0", "9780306406157", ErrFrameAddOn},
+	}
+	for _, tt := range tests {
+		sym, data, err := hidCode([]byte(tt.text), tt.keepAIM, tt.addon)
+		if sym != tt.sym || string(data) != tt.data || !errors.Is(err, tt.err) {
+			t.Errorf("%q keep=%v addon=%q: %q %q %v", tt.text, tt.keepAIM, tt.addon, sym, data, err)
+		}
+	}
+	// The Honeywell layout carries the AIM id in its own field; an add-on
+	// follows in the data.
+	d, _ := newPOSDecoder(config.Scanner{AddOn: "reject"})
+	evs := d.Feed(time.Now(), honReport("]E0", "9780306406157]E112", false))
+	if len(evs) != 1 || evs[0].Kind != KindBad || !errors.Is(evs[0].Err, ErrFrameAddOn) {
+		t.Errorf("honeywell add-on reject: %+v", evs)
+	}
+	d, _ = newPOSDecoder(config.Scanner{})
+	evs = d.Feed(time.Now(), honReport("]E0", "9780306406157]E112", false))
+	if len(evs) != 1 || evs[0].Kind != KindScan || evs[0].Data != "9780306406157" || evs[0].Symbology != "]E0" {
+		t.Errorf("honeywell add-on main: %+v", evs)
+	}
+}
