@@ -125,6 +125,7 @@ type checker struct {
 	sum      Summary
 	problems []Problem
 	errs     lineErrs
+	tc       tsCache
 
 	dups bool
 	seed maphash.Seed
@@ -175,7 +176,7 @@ func (c *checker) line(num int, raw []byte, torn error) (fields, bool) {
 		return fields{}, false
 	}
 	c.errs = lineErrs{}
-	f, warn := parseFields(raw, &c.errs)
+	f, warn := parseFields(raw, &c.errs, &c.tc)
 	if c.errs.n == 1 && c.errs.errs[0] == ErrEmptyLine {
 		c.report(num, SeverityWarning, "empty line")
 		return f, false

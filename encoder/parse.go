@@ -74,7 +74,7 @@ const spaces8 = 0x2020202020202020
 // parseFields splits and validates one line (line end already removed). It
 // returns the fields, the errors that make the line unusable, and a warning
 // for a usable oddity (a return carrying a patron ID).
-func parseFields(b []byte, errs *lineErrs) (f fields, warn error) {
+func parseFields(b []byte, errs *lineErrs, tc *tsCache) (f fields, warn error) {
 	if len(b) == 0 {
 		errs.add(ErrEmptyLine)
 		return f, nil
@@ -83,7 +83,7 @@ func parseFields(b []byte, errs *lineErrs) (f fields, warn error) {
 		errs.add(fmt.Errorf("%w (%d characters, a record needs at least %d)", ErrShortLine, len(b), TimeLen+2))
 		return f, nil
 	}
-	ts, err := parseTimeKey(b[:TimeLen])
+	ts, err := tc.parse(b[:TimeLen])
 	if err != nil {
 		errs.add(err)
 	}
@@ -188,6 +188,27 @@ func quoteByte(c byte) string {
 	return fmt.Sprintf("byte 0x%02X", c)
 }
 
+// tsCache remembers the last valid timestamp: consecutive lines mostly
+// share their minute, and comparing 12 bytes is cheaper than validating
+// them.
+type tsCache struct {
+	key   [TimeLen]byte
+	ts    uint64
+	valid bool
+}
+
+func (c *tsCache) parse(s []byte) (uint64, error) {
+	if c.valid && string(s) == string(c.key[:]) {
+		return c.ts, nil
+	}
+	ts, err := parseTimeKey(s)
+	if err == nil {
+		copy(c.key[:], s)
+		c.ts, c.valid = ts, true
+	}
+	return ts, err
+}
+
 // daysIn is the length of each month in a non-leap year.
 var daysIn = [13]uint64{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
@@ -259,6 +280,7 @@ type Reader struct {
 	err  error
 	done bool
 	errs lineErrs
+	tc   tsCache
 	head []byte // start of an over-long line, kept to show
 
 	lastTS   uint64 // cache: consecutive lines mostly share a minute
@@ -287,7 +309,7 @@ func (r *Reader) Next() (Line, bool) {
 		return l, true
 	}
 	r.errs = lineErrs{}
-	f, warn := parseFields(raw, &r.errs)
+	f, warn := parseFields(raw, &r.errs, &r.tc)
 	if err := r.errs.err(); err != nil {
 		l.Err = err
 		return l, true
@@ -372,7 +394,7 @@ func ParseLine(line []byte, loc *time.Location) (Record, error) {
 	if loc == nil {
 		r.loc = time.Local
 	}
-	f, _ := parseFields(line, &r.errs)
+	f, _ := parseFields(line, &r.errs, &r.tc)
 	if err := r.errs.err(); err != nil {
 		return Record{}, err
 	}

@@ -1,6 +1,3 @@
-// Package encoder owns the OffCirc.dat record: the fixed-width line that
-// Alma's Offline Circulation upload reads, its validation, and a tolerant
-// parser for files written by us or by other tools.
 package encoder
 
 import (
