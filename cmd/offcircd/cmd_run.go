@@ -7,15 +7,20 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/kardianos/service"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon"
 	"github.com/offcircd/offcircd/daemon/feedback"
+	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
 )
 
@@ -50,19 +55,52 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return usageErr("--log-format must be text or json, not %q", f.logFormat)
 	}
+	// Started by the service manager: no terminal, and on Windows no stderr
+	// anyone reads, so problems must also reach the system log.
+	var svc service.Service
+	var sysLog service.Logger
+	if !service.Interactive() {
+		var err error
+		if svc, err = service.New(daemon.NewProgram(nil, nil), &service.Config{Name: daemon.ServiceName}); err != nil {
+			return fmt.Errorf("service: %w", err)
+		}
+		if sysLog, err = svc.SystemLogger(nil); err != nil {
+			sysLog = nil // logged to stderr and the log file only
+		}
+	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
+		if sysLog != nil {
+			sysLog.Error("offcircd cannot start: " + err.Error())
+		}
 		return err
 	}
 	level := cfg.LogLevel
 	if f.logLevel != "" {
 		level = f.logLevel
 	}
-	log, closeLog, err := newLogger(cmd.ErrOrStderr(), f.logFormat, level, cfg.LogFile)
+	logFile := cfg.LogFile
+	if svc != nil && logFile == "" && runtime.GOOS == "windows" {
+		// A Windows service's stderr goes nowhere: keep the full log beside the spool.
+		logFile = filepath.Join(cfg.StateDir, "offcircd.log")
+		os.MkdirAll(cfg.StateDir, 0o750)
+	}
+	stderr := cmd.ErrOrStderr()
+	if svc != nil && runtime.GOOS == "windows" {
+		// No console: a failing write there would also stop the file copy.
+		stderr = io.Discard
+	}
+	log, closeLog, err := newLogger(stderr, f.logFormat, level, logFile)
 	if err != nil {
+		if sysLog != nil {
+			sysLog.Error("offcircd cannot start: " + err.Error())
+		}
 		return err
 	}
 	defer closeLog()
+	if sysLog != nil {
+		log = slog.New(daemon.NewTeeHandler(log.Handler(), sysLog, slog.LevelWarn))
+	}
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w.String())
 	}
@@ -79,9 +117,79 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 			sinks = append(sinks, feedback.NewBellSink(os.Stdout, feedback.RealClock{}))
 		}
 	}
+	opts := daemon.RunOptions{Config: cfg, Logger: log, Sources: extra, Sinks: sinks, UntilDone: f.untilDone}
+	if svc != nil {
+		return runService(cfg, opts, closeLog)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return daemon.Run(ctx, daemon.RunOptions{Config: cfg, Logger: log, Sources: extra, Sinks: sinks, UntilDone: f.untilDone})
+	return runWithStatus(ctx, opts)
+}
+
+// runService runs the daemon under the service manager (kardianos), which
+// calls Start and, on stop or shutdown, Stop.
+func runService(cfg *config.Config, opts daemon.RunOptions, closeLog func()) error {
+	log := opts.Logger
+	prog := daemon.NewProgram(
+		func(ctx context.Context) error { return runWithStatus(ctx, opts) },
+		func(err error) {
+			// The daemon gave up on its own: exit non-zero so systemd's
+			// Restart= and Windows' recovery actions start it again.
+			log.Error("offcircd stopped unexpectedly", "err", err)
+			closeLog()
+			os.Exit(1)
+		})
+	svc, err := service.New(prog, &service.Config{Name: daemon.ServiceName, DisplayName: daemon.ServiceDisplayName, Description: daemon.ServiceDescription})
+	if err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	if err := svc.Run(); err != nil {
+		log.Error("service run failed", "err", err)
+		return fmt.Errorf("service: %w", err)
+	}
+	return nil
+}
+
+// runWithStatus runs the daemon and keeps state_dir/status.json current;
+// the file says "stopped" only once the daemon has fully stopped.
+func runWithStatus(ctx context.Context, opts daemon.RunOptions) error {
+	cfg := opts.Config
+	loc, err := cfg.Location()
+	if err != nil {
+		loc = time.Local // the daemon reports the bad time zone itself
+	}
+	var names []string
+	for _, sc := range cfg.Scanners {
+		names = append(names, sc.Name)
+	}
+	for _, src := range opts.Sources {
+		names = append(names, src.Name())
+	}
+	sw := daemon.NewStatusWriter(daemon.StatusWriterOptions{
+		Path: filepath.Join(cfg.StateDir, daemon.StatusFileName), Version: version, Station: cfg.Station,
+		DataFile: cfg.DataPath(), Mode: cfg.DefaultMode, Scanners: names, Location: loc,
+		Logger: opts.Logger.With("component", "status"),
+	})
+	swCtx, swStop := context.WithCancel(context.Background())
+	swDone := make(chan struct{})
+	go func() { defer close(swDone); sw.Run(swCtx) }()
+	onStation, onStore := opts.OnStation, opts.OnStore
+	opts.OnStation = func(s daemon.State) {
+		sw.Station(s)
+		if onStation != nil {
+			onStation(s)
+		}
+	}
+	opts.OnStore = func(s store.Status) {
+		sw.Store(s)
+		if onStore != nil {
+			onStore(s)
+		}
+	}
+	err = daemon.Run(ctx, opts)
+	swStop()
+	<-swDone
+	return err
 }
 
 // loadConfig loads path, or the trial defaults when path is "".

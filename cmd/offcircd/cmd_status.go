@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kardianos/service"
+	"github.com/spf13/cobra"
+
+	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon"
+)
+
+// exitNotRunning is `offcircd status`'s code when the service is not
+// running (3, "program is not running", as LSB init scripts and systemctl
+// status use it), so monitoring scripts can test it.
+const exitNotRunning = 3
+
+// statusReport is `offcircd status --json`: the service manager's view plus
+// the daemon's status file.
+type statusReport struct {
+	Service      string         `json:"service"` // running | stopped | not installed | unknown
+	ServiceError string         `json:"service_error,omitempty"`
+	Platform     string         `json:"platform"`
+	StatusFile   string         `json:"status_file"`
+	StatusError  string         `json:"status_error,omitempty"`
+	Daemon       *daemon.Status `json:"daemon"` // null when there is no status file
+	Stale        bool           `json:"stale"`  // the file says running but its process is gone
+	Running      bool           `json:"running"`
+	now          time.Time      `json:"-"`
+	serviceState service.Status `json:"-"`
+}
+
+func init() {
+	var cfgFlag string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--config FILE] [--json]",
+		Short: "show the service state and the station's status (scanners, mode, records, spool)",
+		Long: `Status prints the service manager's state of offcircd and the daemon's status file
+(state_dir/status.json): mode, whether a patron session is open (never the patron ID), each
+scanner's state, last scan and last error, records today and in total, spool depth and the last
+write error. Exit status 0 when the service is running, 3 when it is not (stopped, not
+installed or unknown).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := gatherStatus(cmd.ErrOrStderr(), cfgFlag)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			} else {
+				printStatus(cmd.OutOrStdout(), r)
+			}
+			if !r.Running {
+				return exitCode(exitNotRunning)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&cfgFlag, "config", "c", "", "configuration file (default: the installed service's default location)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
+	rootCmd.AddCommand(cmd)
+}
+
+// gatherStatus asks the service manager and reads the status file from the
+// configuration's state_dir.
+func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
+	cfg, err := statusConfig(cfgFlag)
+	if err != nil {
+		return nil, err
+	}
+	r := &statusReport{Platform: service.Platform()}
+	if svc, err := newService(&service.Config{Name: daemon.ServiceName}); err != nil {
+		r.Service, r.ServiceError = "unknown", err.Error()
+	} else {
+		st, err := svc.Status()
+		r.serviceState = st
+		r.Platform = svc.Platform()
+		r.Service, r.ServiceError = describeService(st, err)
+	}
+	r.StatusFile = filepath.Join(cfg.StateDir, daemon.StatusFileName)
+	if s, err := daemon.ReadStatusFile(r.StatusFile); err != nil {
+		r.StatusError = err.Error()
+	} else {
+		r.Daemon = &s
+		r.Stale = s.State == daemon.StateRunning && !daemon.ProcessAlive(s.PID)
+	}
+	r.now = time.Now()
+	r.Running = r.Service == "running"
+	return r, nil
+}
+
+// statusConfig loads the configuration only for its state_dir: an explicit
+// --config must load; the default location may be missing (built-in
+// defaults then).
+func statusConfig(cfgFlag string) (*config.Config, error) {
+	exe, _ := os.Executable()
+	cwd, _ := os.Getwd()
+	path := daemon.ResolveConfigPath(cfgFlag, runtime.GOOS, filepath.Dir(exe), cwd)
+	if cfgFlag == "" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return config.Default(), nil
+		}
+	}
+	return config.Load(path)
+}
+
+// describeService turns kardianos' answer into words.
+func describeService(st service.Status, err error) (string, string) {
+	switch {
+	case errors.Is(err, service.ErrNotInstalled):
+		return "not installed", ""
+	case err != nil:
+		return "unknown", err.Error()
+	case st == service.StatusRunning:
+		return "running", ""
+	case st == service.StatusStopped:
+		return "stopped", ""
+	}
+	return "unknown", ""
+}
+
+// printStatus writes the report as a table a person reads at a glance.
+func printStatus(w io.Writer, r *statusReport) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
+	svc := r.Service
+	if r.ServiceError != "" {
+		svc += " (" + r.ServiceError + ")"
+	}
+	row("service", "%s [%s]", svc, r.Platform)
+	s := r.Daemon
+	if s == nil {
+		row("status file", "%s: none yet (%s)", r.StatusFile, r.StatusError)
+		tw.Flush()
+		return
+	}
+	state := s.State
+	switch {
+	case r.Stale:
+		state = fmt.Sprintf("not running (pid %d is gone: the daemon crashed or was killed)", s.PID)
+	case s.State == daemon.StateRunning:
+		state = fmt.Sprintf("running since %s (pid %d)", stamp(s.StartedAt), s.PID)
+	case s.State == daemon.StateStopped:
+		state = fmt.Sprintf("stopped at %s", stamp(s.UpdatedAt))
+	}
+	row("daemon", "%s", state)
+	row("station", "%s (offcircd %s)", s.Station, s.Version)
+	mode := s.Mode
+	if s.PatronPresent {
+		mode += fmt.Sprintf(", patron session open (%d items)", s.ItemsInSession)
+	} else if s.Mode == string(daemon.ModeLoan) {
+		mode += ", no patron"
+	}
+	row("mode", "%s", mode)
+	row("data file", "%s", s.DataFile)
+	row("records", "%d today (%s), %d in total", s.RecordsToday, s.Day, s.RecordsTotal)
+	spool := fmt.Sprintf("%d waiting", s.SpoolDepth)
+	if s.Degraded {
+		spool += " — THE DATA FILE CANNOT BE WRITTEN; records are safe in the spool"
+	}
+	row("spool", "%s", spool)
+	row("last write error", "%s", orDash(s.LastWriteError))
+	row("updated", "%s (%s ago)", stamp(s.UpdatedAt), r.now.Sub(s.UpdatedAt).Round(time.Second))
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCANNER\tSTATE\tLAST SCAN\tLAST ERROR")
+	if len(s.Scanners) == 0 {
+		fmt.Fprintln(tw, "(none configured)\t\t\t")
+	}
+	for _, sc := range s.Scanners {
+		last := "-"
+		if !sc.LastScan.IsZero() {
+			last = stamp(sc.LastScan)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sc.Name, orDefault(sc.State, "starting"), last, orDash(sc.LastError))
+	}
+	tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}

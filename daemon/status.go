@@ -1,0 +1,321 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/offcircd/offcircd/daemon/store"
+)
+
+// StatusFileName is the status file's name inside state_dir.
+const StatusFileName = "status.json"
+
+// Daemon states written to the status file.
+const (
+	StateRunning = "running"
+	StateStopped = "stopped"
+)
+
+// DefaultStatusInterval coalesces bursts of changes (a book drop emptied
+// onto a scanner) into at most one status write per interval.
+const DefaultStatusInterval = 200 * time.Millisecond
+
+// ErrNoStatus means no status file exists: the daemon never ran with this
+// state_dir.
+var ErrNoStatus = errors.New("status: no status file")
+
+// Status is the content of the status file: what a supervisor or a
+// monitoring script wants to know about a station without reading logs.
+// It never holds a patron ID, only whether a patron session is open.
+type Status struct {
+	Version        string          `json:"version"`
+	Station        string          `json:"station"`
+	PID            int             `json:"pid"`
+	State          string          `json:"state"` // running | stopped
+	StartedAt      time.Time       `json:"started_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Mode           string          `json:"mode"`
+	PatronPresent  bool            `json:"patron_present"`
+	ItemsInSession int             `json:"items_in_session"`
+	Scanners       []ScannerStatus `json:"scanners"`
+	DataFile       string          `json:"data_file"`
+	// Day is the local date RecordsToday counts for (YYYY-MM-DD), so a
+	// restart on the same day carries the count on.
+	Day            string `json:"day"`
+	RecordsToday   int64  `json:"records_today"`
+	RecordsTotal   int64  `json:"records_total"` // since the state_dir was created
+	SpoolDepth     int    `json:"spool_depth"`
+	Degraded       bool   `json:"degraded"` // records wait in the spool
+	LastWriteError string `json:"last_write_error"`
+}
+
+// ScannerStatus is one scanner (or keypad) in the status file.
+type ScannerStatus struct {
+	Name      string    `json:"name"`
+	State     string    `json:"state"` // connected | waiting | error | stopped | "" (not reported yet)
+	LastError string    `json:"last_error,omitempty"`
+	LastScan  time.Time `json:"last_scan,omitzero"`
+}
+
+// ReadStatusFile reads a status file written by a StatusWriter.
+func ReadStatusFile(path string) (Status, error) {
+	var s Status
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, fmt.Errorf("%w: %s", ErrNoStatus, path)
+	}
+	if err != nil {
+		return s, fmt.Errorf("status: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("status: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// WriteStatusFile writes s to path atomically (temp file, fsync, rename), so
+// a reader never sees a half-written file and a crash leaves the previous one.
+func WriteStatusFile(path string, s Status) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".status-*.tmp")
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// No patron data inside: readable by anyone who may run `offcircd status`.
+	if err := tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("status: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	ok = true
+	return nil
+}
+
+// StatusWriterOptions configure a StatusWriter.
+type StatusWriterOptions struct {
+	Path     string   // the status file, normally state_dir/status.json
+	Version  string   // the offcircd version
+	Station  string   // the station name
+	DataFile string   // the data file path
+	Mode     string   // the mode before the station reports (default_mode)
+	Scanners []string // configured scanner names, listed before they report
+	Location *time.Location
+	Interval time.Duration // default DefaultStatusInterval
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// StatusWriter keeps the status file up to date: the daemon's hooks feed it
+// snapshots (Station, Store) and Run writes the file, at most once per
+// interval, and a last time with state "stopped" when it ends.
+type StatusWriter struct {
+	path     string
+	interval time.Duration
+	now      func() time.Time
+	loc      *time.Location
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	st       Status
+	appended int64 // the store's Appended counter last seen
+	dirty    chan struct{}
+}
+
+// NewStatusWriter prepares a writer. A status file left by an earlier run is
+// read so the day's and the lifetime record counts survive a restart.
+func NewStatusWriter(o StatusWriterOptions) *StatusWriter {
+	w := &StatusWriter{path: o.Path, interval: o.Interval, now: o.Now, loc: o.Location, log: o.Logger, dirty: make(chan struct{}, 1)}
+	if w.interval <= 0 {
+		w.interval = DefaultStatusInterval
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.loc == nil {
+		w.loc = time.Local
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	now := w.now()
+	w.st = Status{
+		Version: o.Version, Station: o.Station, PID: os.Getpid(), State: StateRunning,
+		StartedAt: now, UpdatedAt: now, Mode: o.Mode, DataFile: o.DataFile,
+		Day: now.In(w.loc).Format(time.DateOnly), Scanners: []ScannerStatus{},
+	}
+	for _, name := range o.Scanners {
+		w.st.Scanners = append(w.st.Scanners, ScannerStatus{Name: name})
+	}
+	if prev, err := ReadStatusFile(o.Path); err == nil {
+		w.st.RecordsTotal = prev.RecordsTotal
+		if prev.Day == w.st.Day {
+			w.st.RecordsToday = prev.RecordsToday
+		}
+	} else if !errors.Is(err, ErrNoStatus) {
+		w.log.Warn("previous status file unreadable; record counts start at zero", "err", err)
+	}
+	return w
+}
+
+// Station takes a station snapshot (the daemon's OnStation hook).
+func (w *StatusWriter) Station(s State) {
+	w.mu.Lock()
+	w.st.Mode = string(s.Mode)
+	w.st.PatronPresent = s.PatronPresent
+	w.st.ItemsInSession = s.ItemsInSession
+	names := map[string]bool{}
+	for _, sc := range w.st.Scanners {
+		names[sc.Name] = true
+	}
+	for n := range s.LastScan {
+		names[n] = true
+	}
+	for n := range s.Devices {
+		names[n] = true
+	}
+	for n := range s.DeviceErrors {
+		names[n] = true
+	}
+	byName := map[string]ScannerStatus{}
+	for _, sc := range w.st.Scanners {
+		byName[sc.Name] = sc
+	}
+	scanners := make([]ScannerStatus, 0, len(names))
+	for n := range names {
+		sc := byName[n]
+		sc.Name = n
+		if st, ok := s.Devices[n]; ok {
+			sc.State = string(st)
+		}
+		sc.LastError = s.DeviceErrors[n]
+		if t, ok := s.LastScan[n]; ok {
+			sc.LastScan = t
+		}
+		scanners = append(scanners, sc)
+	}
+	slices.SortFunc(scanners, func(a, b ScannerStatus) int { return strings.Compare(a.Name, b.Name) })
+	w.st.Scanners = scanners
+	w.mu.Unlock()
+	w.touch()
+}
+
+// Store takes a store snapshot (the daemon's OnStore hook). Records are
+// counted from the growth of Appended, so an undo takes one back.
+func (w *StatusWriter) Store(s store.Status) {
+	w.mu.Lock()
+	w.rollDay()
+	delta := s.Appended - w.appended
+	w.appended = s.Appended
+	w.st.RecordsToday = max(0, w.st.RecordsToday+delta)
+	w.st.RecordsTotal = max(0, w.st.RecordsTotal+delta)
+	w.st.SpoolDepth = s.SpoolDepth
+	w.st.Degraded = s.Degraded
+	w.st.LastWriteError = s.LastError
+	w.mu.Unlock()
+	w.touch()
+}
+
+// rollDay resets the day's count after local midnight. Callers hold mu.
+func (w *StatusWriter) rollDay() {
+	if day := w.now().In(w.loc).Format(time.DateOnly); day != w.st.Day {
+		w.st.Day, w.st.RecordsToday = day, 0
+	}
+}
+
+func (w *StatusWriter) touch() {
+	select {
+	case w.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// Snapshot returns the current status.
+func (w *StatusWriter) Snapshot() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.st
+	s.Scanners = slices.Clone(w.st.Scanners)
+	return s
+}
+
+// Run writes the status file now, then after each change (at most once per
+// interval), and once more with state "stopped" when ctx ends. Cancel it
+// only after the daemon has stopped, so "stopped" is the last word. Write
+// failures are logged, never fatal: the status file is informational.
+func (w *StatusWriter) Run(ctx context.Context) error {
+	w.flush()
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	pending := false
+	for {
+		select {
+		case <-ctx.Done():
+			w.mu.Lock()
+			w.st.State = StateStopped
+			w.mu.Unlock()
+			return w.flush()
+		case <-w.dirty:
+			pending = true
+		case <-tick.C:
+			w.mu.Lock()
+			day := w.st.Day
+			w.rollDay()
+			if w.st.Day != day {
+				pending = true
+			}
+			w.mu.Unlock()
+			if pending {
+				pending = false
+				w.flush()
+			}
+		}
+	}
+}
+
+func (w *StatusWriter) flush() error {
+	w.mu.Lock()
+	w.st.UpdatedAt = w.now()
+	s := w.st
+	s.Scanners = slices.Clone(w.st.Scanners)
+	w.mu.Unlock()
+	if err := WriteStatusFile(w.path, s); err != nil {
+		w.log.Warn("status file not written", "err", err)
+		return err
+	}
+	return nil
+}
