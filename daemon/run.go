@@ -50,24 +50,6 @@ func Run(ctx context.Context, opts RunOptions) error {
 		log.Error("CLOCK NOT SET: every scan will be refused until it is", "now", now, "err", ErrClock)
 	}
 
-	var fb *feedback.Dispatcher
-	st, err := store.Open(store.Options{
-		DataDir: cfg.DataDir, FileName: cfg.FileName, StateDir: cfg.StateDir, FileMode: cfg.Mode(),
-		Logger: log.With("component", "store"),
-		OnStatus: func(s store.Status) {
-			if fb != nil {
-				fb.SetAlarm(s.Degraded)
-			}
-			if opts.OnStore != nil {
-				opts.OnStore(s)
-			}
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("daemon: %w", err)
-	}
-	defer st.Close()
-
 	patterns, err := feedback.Patterns(cfg)
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)
@@ -112,10 +94,26 @@ func Run(ctx context.Context, opts RunOptions) error {
 		log.Warn("no scanners configured: nothing will be read (add a [[scanner]] table, see `offcircd config`)")
 	}
 
-	fb = feedback.NewDispatcher(feedback.Options{
+	fb := feedback.NewDispatcher(feedback.Options{
 		Sinks: sinks, Scanners: scannerSinks, Patterns: patterns,
 		AlarmInterval: cfg.AlarmInterval.Duration, Logger: log.With("component", "feedback"),
 	})
+	// The dispatcher exists before the store, so the store's status
+	// callback (from its drain goroutine) always has an alarm to drive.
+	st, err := store.Open(store.Options{
+		DataDir: cfg.DataDir, FileName: cfg.FileName, StateDir: cfg.StateDir, FileMode: cfg.Mode(),
+		Logger: log.With("component", "store"),
+		OnStatus: func(s store.Status) {
+			fb.SetAlarm(s.Degraded)
+			if opts.OnStore != nil {
+				opts.OnStore(s)
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	defer st.Close()
 	if st.Status().Degraded {
 		fb.SetAlarm(true)
 	}
