@@ -24,8 +24,9 @@ func NewTeeHandler(h slog.Handler, sys SystemLogger, min slog.Level) slog.Handle
 	text := slog.NewTextHandler(buf, &slog.HandlerOptions{
 		Level: min,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			// The system log stamps time and severity itself.
-			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+			// The system log stamps time and severity itself; the message
+			// goes first, unquoted.
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
 				return slog.Attr{}
 			}
 			return a
@@ -64,9 +65,8 @@ func (t *teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	t.buf.mu.Lock()
 	t.buf.b.Reset()
 	t.text.Handle(ctx, r)
-	line := strings.TrimSuffix(t.buf.b.String(), "\n")
+	line := strings.TrimSpace(r.Message + " " + strings.TrimSuffix(t.buf.b.String(), "\n"))
 	t.buf.mu.Unlock()
-	line = strings.TrimPrefix(line, "msg=")
 	// A failing system log must not take the daemon's own log down with it.
 	if r.Level >= slog.LevelError {
 		t.sys.Error(line)
