@@ -70,7 +70,7 @@ type manualNow struct {
 	t  time.Time
 }
 
-func (m *manualNow) now() time.Time { m.mu.Lock(); defer m.mu.Unlock(); return m.t }
+func (m *manualNow) now() time.Time  { m.mu.Lock(); defer m.mu.Unlock(); return m.t }
 func (m *manualNow) set(t time.Time) { m.mu.Lock(); m.t = t; m.mu.Unlock() }
 
 func TestStatusWriterCounts(t *testing.T) {
