@@ -286,6 +286,21 @@ func (v *validator) scanner(i int) {
 		if _, err := ParseHex(s.Beep); err != nil {
 			v.errorf(at("beep"), "%sbeep %q is neither a profile (%s) nor hex bytes", label, s.Beep, strings.Join(BeepProfiles, " | "))
 		}
+	} else if p := s.Beep; p != "none" {
+		// Each transport speaks its own command set: the serial profiles are
+		// bytes on the line, HID POS beeps are output reports.
+		switch s.Type {
+		case "serial":
+			if p == "hid-pos" {
+				v.errorf(at("beep"), "%sbeep \"hid-pos\" is for hid-pos scanners; a serial scanner takes bel | honeywell | zebra-ssi | datalogic | hex bytes", label)
+			}
+		case "hid-pos":
+			if p != "hid-pos" && p != "honeywell" {
+				v.errorf(at("beep"), "%sbeep %q is a serial profile; a hid-pos scanner takes hid-pos | honeywell | none | hex bytes of an output report", label, p)
+			}
+		case "hid-keyboard", "console", "replay":
+			v.errorf(at("beep"), "%sa %s scanner cannot beep itself: use beep = \"none\" and a [[beeper]]", label, s.Type)
+		}
 	}
 	for _, name := range sortedKeys(s.BeepBytes) {
 		path := at("beep_bytes." + name)
