@@ -29,7 +29,8 @@ type RunOptions struct {
 	UntilDone bool
 	// OnReady is called once every source was started (opened or waiting).
 	OnReady func()
-	// OnStation and OnStore receive state snapshots (the status file).
+	// OnStation and OnStore receive state snapshots (the status file);
+	// OnStore is called on spool changes and after every station event.
 	OnStation func(State)
 	OnStore   func(store.Status)
 }
@@ -58,28 +59,11 @@ func Run(ctx context.Context, opts RunOptions) error {
 	sinks = append(sinks, opts.Sinks...)
 
 	sources := append([]devices.Source(nil), opts.Sources...)
-	var failed []error
-	for _, sc := range cfg.Scanners {
-		src, err := devices.NewSource(sc, cfg, log)
-		if err != nil {
-			log.Error("scanner disabled", "scanner", sc.Name, "err", err)
-			failed = append(failed, err)
-			continue
-		}
-		sources = append(sources, src)
+	configured, failed := devices.FromConfig(cfg, log)
+	for _, err := range failed {
+		log.Error("scanner disabled", "err", err)
 	}
-	if cfg.Keypad != nil {
-		name := cfg.Keypad.Name
-		if name == "" {
-			name = "keypad"
-		}
-		src, err := devices.NewSource(config.Scanner{Name: name, Type: "keypad"}, cfg, log)
-		if err != nil {
-			log.Error("keypad disabled", "err", err)
-		} else {
-			sources = append(sources, src)
-		}
-	}
+	sources = append(sources, configured...)
 	var scannerSinks []feedback.Sink
 	beepProfile := map[string]string{}
 	for _, sc := range cfg.Scanners {
@@ -118,7 +102,18 @@ func Run(ctx context.Context, opts RunOptions) error {
 		fb.SetAlarm(true)
 	}
 
-	station, err := NewStation(cfg, Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: opts.OnStation})
+	onChange := opts.OnStation
+	if opts.OnStore != nil {
+		// The store reports only spool changes; a snapshot after each station
+		// event also carries every append and undo to the status file.
+		onChange = func(s State) {
+			if opts.OnStation != nil {
+				opts.OnStation(s)
+			}
+			opts.OnStore(st.Status())
+		}
+	}
+	station, err := NewStation(cfg, Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange})
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}

@@ -199,3 +199,30 @@ func List() ([]Listing, []error) {
 	}
 	return out, errs
 }
+
+// FromConfig builds a source for every [[scanner]] table and the [keypad].
+// A scanner that cannot be built (unknown type, unsupported on this OS) is
+// returned as an error and left out: the station runs on with the others.
+func FromConfig(cfg *config.Config, log *slog.Logger) ([]Source, []error) {
+	var out []Source
+	var errs []error
+	add := func(sc config.Scanner) {
+		s, err := NewSource(sc, cfg, log)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		out = append(out, s)
+	}
+	for _, sc := range cfg.Scanners {
+		add(sc)
+	}
+	if cfg.Keypad != nil {
+		name := cfg.Keypad.Name
+		if name == "" {
+			name = "keypad"
+		}
+		add(config.Scanner{Name: name, Type: "keypad"})
+	}
+	return out, errs
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/devices"
 )
 
@@ -99,33 +97,6 @@ func kindName(k devices.Kind) string {
 	return "?"
 }
 
-// buildSources makes a source for every [[scanner]] and the [keypad].
-func buildSources(cfg *config.Config, log *slog.Logger) ([]devices.Source, []error) {
-	var out []devices.Source
-	var errs []error
-	for _, sc := range cfg.Scanners {
-		s, err := devices.NewSource(sc, cfg, log)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, s)
-	}
-	if cfg.Keypad != nil {
-		name := cfg.Keypad.Name
-		if name == "" {
-			name = "keypad"
-		}
-		s, err := devices.NewSource(config.Scanner{Name: name, Type: "keypad"}, cfg, log)
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			out = append(out, s)
-		}
-	}
-	return out, errs
-}
-
 func runMonitor(cmd *cobra.Command, cfgPath string, raw bool) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
@@ -140,7 +111,7 @@ func runMonitor(cmd *cobra.Command, cfgPath string, raw bool) error {
 		return err
 	}
 	defer closeLog()
-	sources, errs := buildSources(cfg, log)
+	sources, errs := devices.FromConfig(cfg, log)
 	for _, e := range errs {
 		fmt.Fprintln(stderr, "offcircd monitor:", e)
 	}
