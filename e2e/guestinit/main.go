@@ -1,0 +1,210 @@
+//go:build linux
+
+// Command guestinit is /init of the e2e guest: it mounts the kernel file
+// systems, loads the USB/HID/serial/speaker modules, starts
+// `offcircd run` exactly as a service would, and obeys the host over the
+// control port (/dev/ttyS1): set the clock, stop the daemon, send the data
+// file back, power off. It is static and stdlib + x/sys only, so the
+// initramfs needs no shell.
+//
+// Console (ttyS0) lines: "E2E ..." from this program, "D {json}" from the
+// daemon's log. Control port: the host writes "DATE <unix-seconds>",
+// "STOP" and "POWEROFF" lines; this program answers "OK <cmd>" or
+// "ERR <cmd>: ...", and after STOP the data file as
+// "FILE <size> <base64>".
+package main
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	config   = "/e2e.toml"
+	dataFile = "/data/files/OffCirc.dat"
+	control  = "/dev/ttyS1"
+)
+
+var conMu sync.Mutex
+
+func say(format string, a ...any) {
+	conMu.Lock()
+	defer conMu.Unlock()
+	fmt.Fprintf(os.Stdout, "E2E "+format+"\n", a...)
+}
+
+func uptime() string {
+	b, _ := os.ReadFile("/proc/uptime")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+func main() {
+	for _, m := range []struct{ src, dst, fs string }{
+		{"proc", "/proc", "proc"}, {"sysfs", "/sys", "sysfs"}, {"devtmpfs", "/dev", "devtmpfs"},
+	} {
+		os.MkdirAll(m.dst, 0o755)
+		if err := unix.Mount(m.src, m.dst, m.fs, 0, ""); err != nil {
+			say("FAIL mount %s: %v", m.dst, err)
+		}
+	}
+	say("START uptime=%s kernel=%s", uptime(), readTrim("/proc/sys/kernel/osrelease"))
+	loadModules()
+	say("MODULES_LOADED uptime=%s", uptime())
+
+	ctl, err := openRaw(control)
+	if err != nil {
+		say("FAIL control port: %v", err)
+		poweroff()
+	}
+	daemon := startDaemon()
+	say("DAEMON_STARTED uptime=%s pid=%d", uptime(), daemon.Process.Pid)
+	exited := make(chan error, 1)
+	go func() { exited <- daemon.Wait() }()
+
+	reply := func(format string, a ...any) {
+		fmt.Fprintf(ctl, format+"\n", a...)
+	}
+	r := bufio.NewReader(ctl)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			say("FAIL control read: %v", err)
+			poweroff()
+		}
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch cmd {
+		case "DATE":
+			// The host sets the wall clock so the data file's minutes are
+			// known to the byte; Go timers use the monotonic clock, so
+			// stepping it does not disturb the daemon's windows.
+			sec, err := strconv.ParseInt(arg, 10, 64)
+			if err == nil {
+				tv := unix.Timeval{Sec: sec}
+				err = unix.Settimeofday(&tv)
+			}
+			if err != nil {
+				reply("ERR DATE: %v", err)
+				continue
+			}
+			say("CLOCK %s", time.Now().UTC().Format(time.RFC3339))
+			reply("OK DATE")
+		case "STOP":
+			daemon.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-exited:
+				say("DAEMON_EXIT err=%v", err)
+			case <-time.After(10 * time.Second):
+				daemon.Process.Kill()
+				say("DAEMON_EXIT killed after 10s")
+			}
+			b, err := os.ReadFile(dataFile)
+			if err != nil {
+				reply("ERR STOP: %v", err)
+				continue
+			}
+			reply("FILE %d %s", len(b), base64.StdEncoding.EncodeToString(b))
+		case "POWEROFF":
+			reply("OK POWEROFF")
+			poweroff()
+		case "":
+		default:
+			reply("ERR %s: unknown command", cmd)
+		}
+	}
+}
+
+// loadModules inserts the modules listed in /modules.list, in order (the
+// host resolved their dependencies).
+func loadModules() {
+	b, err := os.ReadFile("/modules.list")
+	if err != nil {
+		say("FAIL modules.list: %v", err)
+		return
+	}
+	for _, name := range strings.Fields(string(b)) {
+		f, err := os.Open("/lib/modules/" + name)
+		if err == nil {
+			err = unix.FinitModule(int(f.Fd()), "", 0)
+			f.Close()
+		}
+		if err != nil && err != unix.EEXIST {
+			say("FAIL insmod %s: %v", name, err)
+		}
+	}
+}
+
+// startDaemon runs offcircd with its log (JSON) relayed to the console.
+func startDaemon() *exec.Cmd {
+	cmd := exec.Command("/offcircd", "run", "--config", config, "--log-format", "json")
+	cmd.Env = []string{"PATH=/", "HOME=/"}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			conMu.Lock()
+			fmt.Fprintf(os.Stdout, "D %s\n", sc.Text())
+			conMu.Unlock()
+		}
+	}()
+	if err := cmd.Start(); err != nil {
+		say("FAIL start offcircd: %v", err)
+		poweroff()
+	}
+	return cmd
+}
+
+// openRaw opens a tty in raw mode: no echo, no line editing, no CR/NL
+// translation, so the base64 file and commands pass untouched.
+func openRaw(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB | unix.CBAUD
+	t.Cflag |= unix.CS8 | unix.CLOCAL | unix.CREAD | unix.B115200
+	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func readTrim(p string) string {
+	b, _ := os.ReadFile(p)
+	return strings.TrimSpace(string(b))
+}
+
+func poweroff() {
+	unix.Sync()
+	// QEMU writes the WAV header on a clean exit; give its audio timer a
+	// moment to flush the last tone first.
+	time.Sleep(150 * time.Millisecond)
+	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	select {}
+}
