@@ -7,7 +7,7 @@ DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(DATE)
 FUZZTIME ?= 10s
 
-.PHONY: build run test vet test-windows bench bench-quick fuzz clean
+.PHONY: build run test vet test-windows bench bench-quick fuzz clean e2e
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/offcircd
@@ -42,5 +42,39 @@ fuzz:
 	  done; \
 	done
 
+# The virtual scanning station (e2e/): the real daemon in a QEMU guest with
+# emulated USB scanners, keypad, FTDI serial scanner and PC speaker.
+# e2e/setup.sh installs QEMU and caches Debian's kernel in .cache/e2e/.
+e2e:
+	@set -e; eval "$$(./e2e/setup.sh)"; export E2E_KERNEL E2E_MODULES; \
+	echo "e2e: kernel $$E2E_KERNEL_PACKAGE"; \
+	$(GO) test -tags e2e -count=1 -v -timeout 10m -run '^TestDeskSession$$' ./e2e/
+
 clean:
 	rm -rf bin dist OffCirc
+
+# ---- Release builds (issue 9) ------------------------------------------------
+# dist: cgo cross builds for linux/amd64, linux/arm64 (aarch64-linux-gnu-gcc)
+# and windows/amd64 (x86_64-w64-mingw32-gcc) into dist/<os>_<arch>/, plus one
+# archive each. deb: Debian packages for amd64 and arm64 through the nfpm Go
+# module (packaging/ is its own module so the daemon's module stays lean).
+# test-platforms: the Windows smoke test under Wine and the package checks;
+# slow, so not part of `make test`.
+.PHONY: dist deb test-platforms
+
+# Debian versions must start with a digit; an untagged tree gets 0.0.0+git<commit>.
+DEB_VERSION ?= $(shell packaging/deb-version.sh '$(VERSION)' '$(COMMIT)')
+
+dist:
+	GO='$(GO)' VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' packaging/dist.sh
+
+deb: dist
+	@set -e; for arch in amd64 arm64; do \
+	  (cd packaging && $(GO) run ./nfpm -arch $$arch -version '$(DEB_VERSION)' \
+	     -root .. -o ../dist); \
+	done
+	@for d in dist/*.deb; do dpkg-deb --info $$d >/dev/null && ls -l $$d; done
+
+test-platforms: dist deb
+	$(GO) vet -tags platforms ./test/platforms/
+	$(GO) test -tags platforms -count=1 -v -timeout 15m ./test/platforms/ -dist $(CURDIR)/dist
