@@ -154,6 +154,7 @@ type StatusWriter struct {
 	st       Status
 	appended int64 // the store's Appended counter last seen
 	dirty    chan struct{}
+	lastErr  error // of the last write; only Run's goroutine touches it
 }
 
 // NewStatusWriter prepares a writer. A status file left by an earlier run is
@@ -313,9 +314,14 @@ func (w *StatusWriter) flush() error {
 	s := w.st
 	s.Scanners = slices.Clone(w.st.Scanners)
 	w.mu.Unlock()
-	if err := WriteStatusFile(w.path, s); err != nil {
+	err := WriteStatusFile(w.path, s)
+	// Log a failure once, not on every change: a read-only state_dir is
+	// already reported loudly by the store.
+	if err != nil && (w.lastErr == nil || w.lastErr.Error() != err.Error()) {
 		w.log.Warn("status file not written", "err", err)
-		return err
+	} else if err == nil && w.lastErr != nil {
+		w.log.Info("status file written again", "path", w.path)
 	}
-	return nil
+	w.lastErr = err
+	return err
 }

@@ -261,3 +261,14 @@ func BenchmarkWriteStatusFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStatusWriterStore is the cost the status file adds to each
+// station event (the hook runs on the station goroutine).
+func BenchmarkStatusWriterStore(b *testing.B) {
+	w := NewStatusWriter(StatusWriterOptions{Path: filepath.Join(b.TempDir(), StatusFileName)})
+	var n int64
+	for b.Loop() {
+		n++
+		w.Store(store.Status{Appended: n})
+	}
+}
