@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,7 +28,7 @@ const exitNotRunning = 3
 // statusReport is `offcircd status --json`: the service manager's view plus
 // the daemon's status file.
 type statusReport struct {
-	Service      string         `json:"service"` // running | stopped | not installed | unknown
+	Service      string         `json:"service"` // running | stopped | failed | not installed | unknown
 	ServiceError string         `json:"service_error,omitempty"`
 	Platform     string         `json:"platform"`
 	StatusFile   string         `json:"status_file"`
@@ -95,6 +96,12 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 	r.StatusFile = filepath.Join(cfg.StateDir, daemon.StatusFileName)
 	if s, err := daemon.ReadStatusFile(r.StatusFile); err != nil {
 		r.StatusError = err.Error()
+		if errors.Is(err, daemon.ErrNoStatus) {
+			r.StatusError = "none yet: the daemon has not run with this state_dir"
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			r.StatusError += " (run it with sudo, or as a member of the service's group)"
+		}
 	} else {
 		r.Daemon = &s
 		r.Stale = s.State == daemon.StateRunning && !daemon.ProcessAlive(s.PID)
@@ -124,6 +131,9 @@ func describeService(st service.Status, err error) (string, string) {
 	switch {
 	case errors.Is(err, service.ErrNotInstalled):
 		return "not installed", ""
+	case err != nil && strings.Contains(err.Error(), "failed state"):
+		// systemd gave up on it or it is between restarts after a crash.
+		return "failed", "see journalctl -u " + daemon.ServiceName
 	case err != nil:
 		return "unknown", err.Error()
 	case st == service.StatusRunning:
@@ -145,7 +155,7 @@ func printStatus(w io.Writer, r *statusReport) {
 	row("service", "%s [%s]", svc, r.Platform)
 	s := r.Daemon
 	if s == nil {
-		row("status file", "%s: none yet (%s)", r.StatusFile, r.StatusError)
+		row("status file", "%s: %s", r.StatusFile, r.StatusError)
 		tw.Flush()
 		return
 	}
