@@ -198,7 +198,7 @@ func planInstall(f installFlags, exe, cwd, goos string) (installPlan, error) {
 func printPlan(w io.Writer, p installPlan) error {
 	fmt.Fprintf(w, "# service %s: %s %s\n", p.cfg.Name, p.opts.Executable, strings.Join(p.cfg.Arguments, " "))
 	if unit, ok := p.cfg.Option["SystemdScript"].(string); ok {
-		fmt.Fprintf(w, "# /etc/systemd/system/%s.service\n%s", p.cfg.Name, unit)
+		fmt.Fprintf(w, "# /etc/systemd/system/%s.service (under systemd; other init systems get kardianos' script)\n%s", p.cfg.Name, unit)
 		return nil
 	}
 	for _, k := range []string{"StartType", "DelayedAutoStart", "OnFailure", "OnFailureDelayDuration", "OnFailureResetPeriod"} {
