@@ -284,6 +284,11 @@ func (f *Framer) Reset() {
 	f.discarding = false
 }
 
+// waiting reports whether nothing is buffered that a timer must end (no
+// partial code, SSI packet or overlong line being skipped), so the reader
+// may block until the next byte instead of polling.
+func (f *Framer) waiting() bool { return len(f.buf) == 0 && f.pkt == nil && !f.discarding }
+
 func (f *Framer) dropPartial(msg string) {
 	// Only the length: the bytes may be the start of a patron ID.
 	f.log.Warn("serial: "+msg, "bytes", len(f.buf), "terminator", f.cfg.Terminator)
