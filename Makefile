@@ -19,6 +19,7 @@ run: build
 
 test: vet test-windows
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory bench-quick
 
 vet:
 	$(GO) vet ./...
@@ -27,11 +28,17 @@ vet:
 test-windows:
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./...
 
-bench:
+# Go micro-benchmarks of every package, then the harness (bench/README.md):
+# one table of the daemon against its floors, written to bench/results.json.
+# About 3-5 minutes on 2 cores.
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./bench -bin $(BIN) -out bench/results.json
 
-bench-quick:
-	$(GO) test -run '^$$' -bench . -benchtime 10x ./...
+# The harness with small counts and a 2 s idle window (runs in make test, so
+# it cannot rot); its results go to bin/, not over bench/results.json.
+bench-quick: build
+	$(GO) run ./bench -quick -bin $(BIN) -out bin/results-quick.json
 
 # Short runs of every fuzz target (go test -fuzz takes one target at a time).
 fuzz:

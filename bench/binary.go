@@ -121,6 +121,21 @@ func (c *child) waitReady(scanners int, timeout time.Duration) (running, connect
 	return running, connected, nil
 }
 
+// drain discards log lines for d.
+func (c *child) drain(d time.Duration) error {
+	end := time.After(d)
+	for {
+		select {
+		case _, ok := <-c.lines:
+			if !ok {
+				return errors.New("bench: offcircd exited")
+			}
+		case <-end:
+			return nil
+		}
+	}
+}
+
 // stop sends SIGTERM (what the service manager sends) and waits; a daemon
 // that does not stop in 5 s is killed and that is an error.
 func (c *child) stop() error {
@@ -173,7 +188,10 @@ func runIdle(bin string, st *station, window time.Duration) (*idleResult, error)
 		return nil, fmt.Errorf("bench: idle floor: %w", err)
 	}
 	defer func() { fl.Process.Kill(); fl.Wait() }()
-	time.Sleep(500 * time.Millisecond) // start-up work is section 5's business
+	// Start-up work and its last log lines are section 5's business.
+	if err := c.drain(500 * time.Millisecond); err != nil {
+		return nil, err
+	}
 	a, err := sampleProc(c.cmd.Process.Pid)
 	if err != nil {
 		return nil, err

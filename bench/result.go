@@ -83,7 +83,11 @@ func printTable(w io.Writer, r *Results) {
 				ok = "NO"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t\n", sec, row.Name, fmtNum(row.Value), row.Unit, floor, rt, row.Target, ok)
+		val := fmtNum(row.Value)
+		if row.Unit == "records" || row.Unit == "lines" {
+			val = fmt.Sprintf("%.0f", row.Value)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t\n", sec, row.Name, val, row.Unit, floor, rt, row.Target, ok)
 	}
 	tw.Flush()
 	var notes []string

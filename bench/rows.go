@@ -89,7 +89,7 @@ func startupRows(r *startupResult, scanners int) []Row {
 func filesRows(r *filesResult) []Row {
 	sec := fmt.Sprintf("6 files (%d lines, %.0f MB)", r.lines, float64(r.bytes)/1e6)
 	mb := float64(r.bytes) / 1e6
-	note := fmt.Sprintf("fastest of %d runs; sort is GNU sort -s -k1.1,1.12 with LC_ALL=C on the same files", r.runs)
+	note := fmt.Sprintf("fastest of %d run(s); sort is GNU sort -s -k1.1,1.12 with LC_ALL=C on the same files", r.runs)
 	if !r.mergeEqualsSort {
 		note += "; MERGE OUTPUT DIFFERS FROM THE STABLE SORT"
 	} else {
