@@ -49,10 +49,10 @@ func moduleOrder(dir string, want []string) ([]string, error) {
 			k, v, _ := strings.Cut(string(kv), "=")
 			switch k {
 			case "name":
-				name = v
+				name = strings.ReplaceAll(v, "-", "_")
 			case "depends":
 				if v != "" {
-					m.deps = strings.Split(v, ",")
+					m.deps = strings.Split(strings.ReplaceAll(v, "-", "_"), ",")
 				}
 			}
 		}
@@ -66,6 +66,7 @@ func moduleOrder(dir string, want []string) ([]string, error) {
 	seen := map[string]bool{}
 	var visit func(n string) error
 	visit = func(n string) error {
+		n = strings.ReplaceAll(n, "-", "_") // the kernel treats - and _ in module names alike
 		if seen[n] {
 			return nil
 		}

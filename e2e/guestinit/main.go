@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,7 @@ func main() {
 		say("FAIL control port: %v", err)
 		poweroff()
 	}
+	listDevices()
 	daemon := startDaemon()
 	say("DAEMON_STARTED uptime=%s pid=%d", uptime(), daemon.Process.Pid)
 	exited := make(chan error, 1)
@@ -148,6 +150,37 @@ func loadModules() {
 	}
 }
 
+// listDevices logs what `offcircd devices` sees once the USB devices are
+// there: the listing users copy their config from, through the same
+// enumerators the daemon uses.
+func listDevices() {
+	for i := 0; i < 100 && !usbReady(); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, err := exec.Command("/offcircd", "devices").CombinedOutput()
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		say("DEVICES %s", l)
+	}
+	if err != nil {
+		say("FAIL offcircd devices: %v", err)
+	}
+}
+
+// usbReady reports whether the three emulated USB devices are enumerated.
+func usbReady() bool {
+	n := 0
+	for _, s := range []string{"SCANNER0001", "KEYPAD0001", "FTDI0001"} {
+		m, _ := filepath.Glob("/sys/bus/usb/devices/*/serial")
+		for _, p := range m {
+			if readTrim(p) == s {
+				n++
+				break
+			}
+		}
+	}
+	return n == 3
+}
+
 // startDaemon runs offcircd with its log (JSON) relayed to the console.
 func startDaemon() *exec.Cmd {
 	cmd := exec.Command("/offcircd", "run", "--config", config, "--log-format", "json")
@@ -203,8 +236,8 @@ func readTrim(p string) string {
 func poweroff() {
 	unix.Sync()
 	// QEMU writes the WAV header on a clean exit; give its audio timer a
-	// moment to flush the last tone first.
-	time.Sleep(150 * time.Millisecond)
+	// moment to flush the last tone first (150 ms cut the last tone short).
+	time.Sleep(500 * time.Millisecond)
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	select {}
 }

@@ -1,0 +1,412 @@
+//go:build e2e && linux
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// vm is one QEMU guest of the station with its host-side connections:
+// QMP (keys, hotplug), the console (ttyS0: guest init and daemon log), the
+// control port (ttyS1: clock, stop, file transfer) and the FTDI chardev
+// (the serial scanner's bytes).
+type vm struct {
+	cmd    *exec.Cmd
+	exited chan error
+	start  time.Time
+
+	qmp  *qmpConn
+	ftdi net.Conn
+	ctl  net.Conn
+	ctlR *bufio.Reader
+
+	mu      sync.Mutex
+	console []conLine // every console line, in order
+	conLog  *os.File
+}
+
+// conLine is one console line; daemon log lines are decoded.
+type conLine struct {
+	at   time.Duration // since QEMU started
+	text string
+	log  map[string]any // the daemon's JSON log record, nil otherwise
+}
+
+// vmConfig says what to boot and where its files go.
+type vmConfig struct {
+	kernel, initrd string
+	sockDir        string // short path: unix socket names are limited to 108 bytes
+	outDir         string // console.log, qemu.log, beep.wav
+}
+
+// startVM boots the guest paused, connects every socket, then resumes it.
+// Pitfalls from the rig: TCG only (KVM here is a nested PVM); the FTDI needs
+// always-plugged=on; the keypad is bound to the VGA console so QMP can
+// address it, and unrouted key events go to the scanner.
+func startVM(c vmConfig) (*vm, error) {
+	s := func(n string) string { return filepath.Join(c.sockDir, n) }
+	o := func(n string) string { return filepath.Join(c.outDir, n) }
+	args := []string{
+		"-name", "offcircd-e2e", "-no-reboot", "-nodefaults", "-no-user-config", "-display", "none",
+		"-machine", "pc,accel=tcg,pcspk-audiodev=snd0", "-cpu", "max", "-m", "256", "-smp", "1",
+		"-kernel", c.kernel, "-initrd", c.initrd,
+		"-append", "console=ttyS0 quiet loglevel=3 panic=-1",
+		"-audiodev", "wav,id=snd0,path=" + o("beep.wav"),
+		"-device", "VGA,id=vga0",
+		"-chardev", "socket,id=con,path=" + s("con.sock") + ",server=on,wait=off",
+		"-serial", "chardev:con",
+		"-chardev", "socket,id=ctl,path=" + s("ctl.sock") + ",server=on,wait=off",
+		"-serial", "chardev:ctl",
+		"-device", "qemu-xhci,id=usbhc",
+		"-device", "usb-kbd,id=scanner,bus=usbhc.0,port=1,serial=SCANNER0001",
+		"-device", "usb-kbd,id=keypad,bus=usbhc.0,port=2,serial=KEYPAD0001,display=vga0",
+		"-chardev", "socket,id=ftdi,path=" + s("ftdi.sock") + ",server=on,wait=off",
+		"-device", "usb-serial,id=ftdi0,bus=usbhc.0,port=3,chardev=ftdi,serial=FTDI0001,always-plugged=on",
+		"-qmp", "unix:" + s("qmp.sock") + ",server=on,wait=off",
+		"-trace", "hid_kbd_queue_full",
+		"-S",
+	}
+	qlog, err := os.Create(o("qemu.log"))
+	if err != nil {
+		return nil, err
+	}
+	v := &vm{cmd: exec.Command("qemu-system-x86_64", args...), exited: make(chan error, 1), start: time.Now()}
+	v.cmd.Stdout, v.cmd.Stderr = qlog, qlog
+	if err := v.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start qemu: %w", err)
+	}
+	go func() { v.exited <- v.cmd.Wait(); qlog.Close() }()
+	fail := func(err error) (*vm, error) { v.kill(); return nil, err }
+
+	qc, err := dial(s("qmp.sock"))
+	if err != nil {
+		return fail(err)
+	}
+	if v.qmp, err = newQMP(qc); err != nil {
+		return fail(err)
+	}
+	con, err := dial(s("con.sock"))
+	if err != nil {
+		return fail(err)
+	}
+	if v.ctl, err = dial(s("ctl.sock")); err != nil {
+		return fail(err)
+	}
+	v.ctlR = bufio.NewReader(v.ctl)
+	if v.ftdi, err = dial(s("ftdi.sock")); err != nil {
+		return fail(err)
+	}
+	if v.conLog, err = os.Create(o("console.log")); err != nil {
+		return fail(err)
+	}
+	go v.readConsole(con)
+	if _, err := v.qmp.cmd("cont", nil); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
+func dial(path string) (net.Conn, error) {
+	var err error
+	for i := 0; i < 1000; i++ {
+		var c net.Conn
+		if c, err = net.Dial("unix", path); err == nil {
+			return c, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("connect %s: %w", path, err)
+}
+
+func (v *vm) readConsole(c net.Conn) {
+	sc := bufio.NewScanner(c)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		l := conLine{at: time.Since(v.start), text: strings.TrimRight(sc.Text(), "\r")}
+		if j, ok := strings.CutPrefix(l.text, "D "); ok {
+			var m map[string]any
+			if json.Unmarshal([]byte(j), &m) == nil {
+				l.log = m
+			}
+		}
+		v.mu.Lock()
+		v.console = append(v.console, l)
+		fmt.Fprintf(v.conLog, "%7.3f %s\n", l.at.Seconds(), l.text)
+		v.mu.Unlock()
+	}
+}
+
+// mark is the console position to wait from.
+func (v *vm) mark() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.console)
+}
+
+// waitFor returns the first console line at or after from that ok accepts.
+func (v *vm) waitFor(from int, timeout time.Duration, what string, ok func(conLine) bool) (conLine, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		v.mu.Lock()
+		for i := from; i < len(v.console); i++ {
+			if ok(v.console[i]) {
+				l := v.console[i]
+				v.mu.Unlock()
+				return l, nil
+			}
+		}
+		from = len(v.console)
+		v.mu.Unlock()
+		select {
+		case err := <-v.exited:
+			v.exited <- err
+			return conLine{}, fmt.Errorf("waiting for %s: qemu exited: %v", what, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return conLine{}, fmt.Errorf("waiting for %s: timed out after %v", what, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// logIs matches a daemon log record by message and attributes.
+func logIs(msg string, attrs ...string) func(conLine) bool {
+	return func(l conLine) bool {
+		if l.log == nil || l.log["msg"] != msg {
+			return false
+		}
+		for i := 0; i+1 < len(attrs); i += 2 {
+			if fmt.Sprint(l.log[attrs[i]]) != attrs[i+1] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// control sends one command line to the guest init and returns its answer.
+func (v *vm) control(cmd string, timeout time.Duration) (string, error) {
+	v.ctl.SetDeadline(time.Now().Add(timeout))
+	defer v.ctl.SetDeadline(time.Time{})
+	if _, err := fmt.Fprintf(v.ctl, "%s\n", cmd); err != nil {
+		return "", fmt.Errorf("control %s: %w", cmd, err)
+	}
+	line, err := v.ctlR.ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("control %s: %w", cmd, err)
+	}
+	line = strings.TrimSpace(line)
+	if strings.HasPrefix(line, "ERR") {
+		return "", fmt.Errorf("control %s: guest says %s", cmd, line)
+	}
+	return line, nil
+}
+
+// typeText types s on the keyboard-mode scanner (unrouted key events),
+// Shift held for the characters that need it on a US keyboard. One event
+// per QMP command with a gap: QEMU's usb-kbd queues only 16 events.
+func (v *vm) typeText(s string, gap time.Duration) error {
+	for _, r := range s {
+		code, shift, ok := usQcode(r)
+		if !ok {
+			return fmt.Errorf("no US key for %q", r)
+		}
+		evs := []keyEvent{{code, true}, {code, false}}
+		if shift {
+			evs = []keyEvent{{"shift", true}, {code, true}, {code, false}, {"shift", false}}
+		}
+		if err := v.sendKeys("", evs, gap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pressKey presses and releases one key of the device bound to display dev.
+func (v *vm) pressKey(dev, code string, gap time.Duration) error {
+	return v.sendKeys(dev, []keyEvent{{code, true}, {code, false}}, gap)
+}
+
+type keyEvent struct {
+	code string
+	down bool
+}
+
+func (v *vm) sendKeys(dev string, evs []keyEvent, gap time.Duration) error {
+	for _, e := range evs {
+		args := map[string]any{"events": []any{map[string]any{"type": "key", "data": map[string]any{
+			"down": e.down, "key": map[string]any{"type": "qcode", "data": e.code}}}}}
+		if dev != "" {
+			args["device"] = dev
+		}
+		if _, err := v.qmp.cmd("input-send-event", args); err != nil {
+			return err
+		}
+		time.Sleep(gap)
+	}
+	return nil
+}
+
+// usQcode maps a character to a QEMU key code on a US keyboard.
+func usQcode(r rune) (code string, shift, ok bool) {
+	switch {
+	case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		return string(r), false, true
+	case r >= 'A' && r <= 'Z':
+		return string(r - 'A' + 'a'), true, true
+	}
+	if i := strings.IndexRune(")!@#$%^&*(", r); i >= 0 {
+		return fmt.Sprint(i), true, true
+	}
+	keys := map[rune]string{'-': "minus", '=': "equal", '[': "bracket_left", ']': "bracket_right",
+		'\\': "backslash", ';': "semicolon", '\'': "apostrophe", '`': "grave_accent", ',': "comma",
+		'.': "dot", '/': "slash", ' ': "spc", '\n': "ret"}
+	shifted := map[rune]rune{'_': '-', '+': '=', '{': '[', '}': ']', '|': '\\', ':': ';', '"': '\'',
+		'~': '`', '<': ',', '>': '.', '?': '/'}
+	if c, ok := keys[r]; ok {
+		return c, false, true
+	}
+	if b, ok := shifted[r]; ok {
+		return keys[b], true, true
+	}
+	return "", false, false
+}
+
+// kill stops QEMU hard (failure paths; the session ends with a clean
+// power-off so the WAV header is written).
+func (v *vm) kill() {
+	if v.cmd.Process != nil {
+		v.cmd.Process.Kill()
+	}
+}
+
+// wait waits for QEMU to exit after the guest powered off.
+func (v *vm) wait(timeout time.Duration) error {
+	select {
+	case err := <-v.exited:
+		v.exited <- err
+		return err
+	case <-time.After(timeout):
+		v.qmp.cmd("quit", nil)
+		select {
+		case err := <-v.exited:
+			v.exited <- err
+			return fmt.Errorf("guest did not power off within %v (quit over qmp: %v)", timeout, err)
+		case <-time.After(5 * time.Second):
+			v.kill()
+			return fmt.Errorf("qemu did not exit; killed")
+		}
+	}
+}
+
+// qmpConn is a QMP client: one command at a time, events collected.
+type qmpConn struct {
+	c       net.Conn
+	mu      sync.Mutex // one command in flight
+	replies chan qmpReply
+
+	evMu   sync.Mutex
+	events []qmpEvent
+}
+
+type qmpReply struct {
+	ret json.RawMessage
+	err error
+}
+
+type qmpEvent struct {
+	Event string         `json:"event"`
+	Data  map[string]any `json:"data"`
+}
+
+func newQMP(c net.Conn) (*qmpConn, error) {
+	q := &qmpConn{c: c, replies: make(chan qmpReply, 1)}
+	r := bufio.NewReader(c)
+	if _, err := r.ReadBytes('\n'); err != nil {
+		return nil, fmt.Errorf("qmp greeting: %w", err)
+	}
+	go func() {
+		for {
+			line, err := r.ReadBytes('\n')
+			if err != nil {
+				close(q.replies)
+				return
+			}
+			var m struct {
+				Return json.RawMessage `json:"return"`
+				Error  *struct{ Class, Desc string }
+				qmpEvent
+			}
+			if err := json.Unmarshal(line, &m); err != nil {
+				continue
+			}
+			switch {
+			case m.Event != "":
+				q.evMu.Lock()
+				q.events = append(q.events, m.qmpEvent)
+				q.evMu.Unlock()
+			case m.Error != nil:
+				q.replies <- qmpReply{err: fmt.Errorf("qmp: %s: %s", m.Error.Class, m.Error.Desc)}
+			default:
+				q.replies <- qmpReply{ret: m.Return}
+			}
+		}
+	}()
+	if _, err := q.cmd("qmp_capabilities", nil); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *qmpConn) cmd(name string, args any) (json.RawMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m := map[string]any{"execute": name}
+	if args != nil {
+		m["arguments"] = args
+	}
+	b, _ := json.Marshal(m)
+	if _, err := q.c.Write(append(b, '\n')); err != nil {
+		return nil, fmt.Errorf("qmp %s: %w", name, err)
+	}
+	select {
+	case r, ok := <-q.replies:
+		if !ok {
+			return nil, fmt.Errorf("qmp %s: connection closed", name)
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("%s: %w", name, r.err)
+		}
+		return r.ret, nil
+	case <-time.After(10 * time.Second):
+		return nil, fmt.Errorf("qmp %s: no answer in 10s", name)
+	}
+}
+
+// waitEvent waits for a QMP event (DEVICE_DELETED for an id) and consumes it.
+func (q *qmpConn) waitEvent(name, id string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		q.evMu.Lock()
+		for i, e := range q.events {
+			if e.Event == name && (id == "" || e.Data["device"] == id) {
+				q.events = append(q.events[:i], q.events[i+1:]...) // a later unplug waits for its own event
+				q.evMu.Unlock()
+				return nil
+			}
+		}
+		q.evMu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("qmp: no %s event for %q in %v", name, id, timeout)
+}
