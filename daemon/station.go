@@ -170,8 +170,11 @@ func (s *Station) Mode() Mode { return s.mode }
 func (s *Station) Run(ctx context.Context, events <-chan devices.Event) error {
 	s.log.Info("station ready", "mode", s.mode)
 	s.changed()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	// The idle timer runs only while a patron session is open: an idle
+	// station wakes for nothing.
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
+	defer idle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -181,8 +184,13 @@ func (s *Station) Run(ctx context.Context, events <-chan devices.Event) error {
 				return nil
 			}
 			s.Handle(ev)
-		case <-tick.C:
+		case <-idle.C:
 			s.expireIdle()
+		}
+		if s.patron != "" && s.patronTimeout > 0 {
+			idle.Reset(s.lastWall.Add(s.patronTimeout).Sub(s.now()))
+		} else {
+			idle.Stop()
 		}
 	}
 }

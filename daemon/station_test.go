@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -341,5 +342,38 @@ func TestGoodBeepOnlyAfterDurable(t *testing.T) {
 	}
 	if o := <-done; o.Record == nil {
 		t.Fatal("no record")
+	}
+}
+
+// TestStationRunEndsIdleSession: with no scans at all, the patron walks
+// away and the session ends by the wall-clock timer (kiosk, status file).
+func TestStationRunEndsIdleSession(t *testing.T) {
+	states := make(chan State, 100)
+	st, err := NewStation(testConfig(func(c *config.Config) { c.PatronTimeout.Duration = 100 * time.Millisecond }),
+		Options{Store: &fakeStore{}, Feedback: &fakeFeedback{}, OnChange: func(s State) { states <- s }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan devices.Event)
+	go st.Run(ctx, events)
+	start := time.Now()
+	events <- devices.Event{Kind: devices.KindScan, Source: "desk", Time: time.Now(), Data: "P1"}
+	sawPatron := false
+	for {
+		select {
+		case s := <-states:
+			if s.PatronPresent {
+				sawPatron = true
+			} else if sawPatron {
+				if el := time.Since(start); el < 90*time.Millisecond {
+					t.Fatalf("session ended after %v, before the 100ms timeout", el)
+				}
+				return
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("idle session never ended")
+		}
 	}
 }

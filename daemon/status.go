@@ -280,9 +280,12 @@ func (w *StatusWriter) Snapshot() Status {
 // failures are logged, never fatal: the status file is informational.
 func (w *StatusWriter) Run(ctx context.Context) error {
 	w.flush()
-	tick := time.NewTicker(w.interval)
-	defer tick.Stop()
-	pending := false
+	// Sleep until something changes: an idle kiosk must cost nothing, so no
+	// ticker. A change arms one write after interval (coalescing a burst);
+	// a midnight timer rolls "records today" over.
+	var flushC <-chan time.Time
+	midnight := time.NewTimer(w.untilMidnight())
+	defer midnight.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -291,21 +294,30 @@ func (w *StatusWriter) Run(ctx context.Context) error {
 			w.mu.Unlock()
 			return w.flush()
 		case <-w.dirty:
-			pending = true
-		case <-tick.C:
+			if flushC == nil {
+				flushC = time.After(w.interval)
+			}
+		case <-flushC:
+			flushC = nil
 			w.mu.Lock()
-			day := w.st.Day
 			w.rollDay()
-			if w.st.Day != day {
-				pending = true
-			}
 			w.mu.Unlock()
-			if pending {
-				pending = false
-				w.flush()
-			}
+			w.flush()
+		case <-midnight.C:
+			w.mu.Lock()
+			w.rollDay()
+			w.mu.Unlock()
+			w.flush()
+			midnight.Reset(w.untilMidnight())
 		}
 	}
+}
+
+// untilMidnight is the wait until just after the next local midnight.
+func (w *StatusWriter) untilMidnight() time.Duration {
+	now := w.now().In(w.loc)
+	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 1, 0, w.loc)
+	return next.Sub(now)
 }
 
 func (w *StatusWriter) flush() error {
