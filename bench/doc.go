@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is the performance harness behind `make bench` (issue 10):
 // it measures offcircd against its physical floor in one run and prints one
 // table, each figure beside the floor or peer it is judged by, and writes
