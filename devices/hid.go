@@ -435,7 +435,9 @@ func (s *hidSource) serve(ctx context.Context, dev hidDevice, out chan<- Event) 
 		n, err := dev.ReadTimeout(buf, ms)
 		now := time.Now()
 		if err != nil {
-			return fmt.Errorf("hid: read: %w", err)
+			// hidapi's libusb backend says only "hid_error is not implemented
+			// yet" here; in practice a failed read means the device went away.
+			return fmt.Errorf("hid: device unplugged or read failed: %w", err)
 		}
 		var evs []Event
 		if n <= 0 {

@@ -23,6 +23,10 @@ func (t Type) String() string {
 	return fmt.Sprintf("%q", byte(t))
 }
 
+// MarshalText writes the type as "L" or "R", so JSON logs and status files
+// show the letter rather than its byte value.
+func (t Type) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
 // Field limits of SPEC §1.
 const (
 	TimeLen      = 12                      // YYYYMMDDHHMM
