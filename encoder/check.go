@@ -103,15 +103,11 @@ func CheckFile(path string, opt Options) (Summary, []Problem, error) {
 
 func check(r io.Reader, name string, opt Options, hint int) (Summary, []Problem, error) {
 	c := newChecker(name, opt, true, hint)
-	rd := NewReader(r, opt.Location)
-	for {
-		raw, torn, ok := rd.next()
-		if !ok {
-			break
-		}
-		c.line(rd.num, raw, torn)
+	size := chunkSize
+	if hint > 0 && hint*(ReturnLen+2) < size {
+		size = hint*(ReturnLen+2) + 1 // a small file: one read
 	}
-	if err := rd.Err(); err != nil {
+	if err := c.checkPiped(r, size); err != nil {
 		return c.sum, c.problems, fmt.Errorf("check: %s: %w", name, err)
 	}
 	return c.sum, c.problems, nil
@@ -190,26 +186,55 @@ func (c *checker) line(num int, raw []byte, torn error) (fields, bool) {
 		}
 		return f, false
 	}
-	if warn != nil {
-		c.report(num, SeverityWarning, warn.Error()+" (merge drops it)")
-	}
-	if f.ts < c.prevTS {
-		c.report(num, SeverityWarning, fmt.Sprintf("time %s is earlier than line %d (Alma applies lines in file order; merge sorts them)", raw[:TimeLen], c.prevLine))
-	}
-	c.prevTS, c.prevLine = f.ts, num
+	var ih, lh uint64
 	if c.dups {
-		lh := uint64(f.typ)
+		ih, lh = maphash.Bytes(c.seed, f.item), uint64(f.typ)
 		if f.typ == byte(Loan) {
 			lh ^= maphash.Bytes(c.seed, f.patron) << 8
 		}
-		if first := c.dup.add(f.ts, maphash.Bytes(c.seed, f.item), lh, uint32(num)); first != 0 {
+	}
+	c.usable(num, f.ts, f.typ, warn != nil, ih, lh)
+	return f, true
+}
+
+// result applies the rules across lines to a worker's verdict on line num.
+func (c *checker) result(num int, r *lineRes, errs []error) {
+	c.sum.Lines++
+	switch r.kind {
+	case resEmpty:
+		c.report(num, SeverityWarning, "empty line")
+		return
+	case resBad:
+		for _, err := range errs[r.e0 : r.e0+int32(r.ne)] {
+			c.report(num, SeverityError, err.Error())
+		}
+		return
+	}
+	if r.ts > c.nowKey {
+		c.report(num, SeverityError, fmt.Sprintf("time %012d is in the future (more than %v ahead of this computer's clock)", r.ts, FutureTolerance))
+		return
+	}
+	c.usable(num, r.ts, r.typ, r.kind == resWarn, r.ih, r.lh)
+}
+
+// usable applies the rules across lines to a line without errors: its
+// warnings, order, duplicates, and counts it.
+func (c *checker) usable(num int, ts uint64, typ byte, warn bool, ih, lh uint64) {
+	if warn {
+		c.report(num, SeverityWarning, ErrPatronOnReturn.Error()+" (merge drops it)")
+	}
+	if ts < c.prevTS {
+		c.report(num, SeverityWarning, fmt.Sprintf("time %012d is earlier than line %d (Alma applies lines in file order; merge sorts them)", ts, c.prevLine))
+	}
+	c.prevTS, c.prevLine = ts, num
+	if c.dups {
+		if first := c.dup.add(ts, ih, lh, uint32(num)); first != 0 {
 			c.report(num, SeverityWarning, fmt.Sprintf("duplicate of line %d", first))
 		}
 	}
-	if f.typ == byte(Loan) {
+	if typ == byte(Loan) {
 		c.sum.Loans++
 	} else {
 		c.sum.Returns++
 	}
-	return f, true
 }

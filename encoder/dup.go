@@ -22,7 +22,12 @@ type dupIndex struct {
 
 	runs  []dupRun          // finished minutes while the file is sorted
 	heads map[uint64]dupRun // finished minutes once it was not
-	big   map[uint64]map[uint64]int32
+
+	// tab indexes the current minute by item while the file is sorted (the
+	// common case): one probe per line, emptied in O(1) when the minute
+	// changes. Once the file has gone back in time, minutes are revisited
+	// and keep their own index (dupRun.big) instead.
+	tab hashTab
 }
 
 // bigMinute is the list length beyond which a minute gets an item index, so
@@ -45,6 +50,9 @@ type dupRun struct {
 func (d *dupIndex) add(ts, ih, lh uint64, num uint32) uint32 {
 	if !d.started || ts != d.cur {
 		d.switchTo(ts)
+	}
+	if d.heads == nil {
+		return d.addSorted(ih, lh, num)
 	}
 	prev := int32(-1)
 	if d.curBig != nil {
@@ -70,14 +78,51 @@ func (d *dupIndex) add(ts, ih, lh uint64, num uint32) uint32 {
 	case d.curBig != nil:
 		d.curBig[ih] = idx
 	case d.n > bigMinute:
-		d.curBig = make(map[uint64]int32, 2*bigMinute)
-		for i := d.head; i >= 0; i = d.ents[i].next {
-			if _, ok := d.curBig[d.ents[i].ih]; !ok {
-				d.curBig[d.ents[i].ih] = i
-			}
-		}
+		d.indexList()
 	}
 	return 0
+}
+
+// indexList builds curBig from the current minute's list.
+func (d *dupIndex) indexList() {
+	d.curBig = make(map[uint64]int32, 2*d.n)
+	for i := d.head; i >= 0; i = d.ents[i].next {
+		if _, ok := d.curBig[d.ents[i].ih]; !ok {
+			d.curBig[d.ents[i].ih] = i
+		}
+	}
+}
+
+// addSorted is add while every minute so far came after the one before.
+func (d *dupIndex) addSorted(ih, lh uint64, num uint32) uint32 {
+	t := &d.tab
+	i := ih & t.mask
+	for {
+		s := &t.slots[i]
+		if s.gen != t.gen {
+			break
+		}
+		if s.key == ih {
+			if e := &d.ents[s.val]; e.lh == lh {
+				return e.num
+			}
+			idx := d.push(ih, lh, num)
+			s.val = uint32(idx)
+			return 0
+		}
+		i = (i + 1) & t.mask
+	}
+	t.insert(ih, uint32(d.push(ih, lh, num)))
+	return 0
+}
+
+// push appends an entry to the current minute's list.
+func (d *dupIndex) push(ih, lh uint64, num uint32) int32 {
+	idx := int32(len(d.ents))
+	d.ents = append(d.ents, dupEnt{ih: ih, lh: lh, num: num, next: d.head})
+	d.head = idx
+	d.n++
+	return idx
 }
 
 // switchTo makes ts the current minute.
@@ -95,6 +140,9 @@ func (d *dupIndex) switchTo(ts uint64) {
 	d.cur, d.head, d.n, d.curBig = ts, -1, 0, nil
 	if newest {
 		d.maxTS = ts
+		if d.heads == nil {
+			d.tab.reset()
+		}
 		return
 	}
 	if d.heads == nil {
@@ -107,5 +155,9 @@ func (d *dupIndex) switchTo(ts uint64) {
 	}
 	if r, ok := d.heads[ts]; ok {
 		d.head, d.n, d.curBig = r.head, r.n, r.big
+		if d.curBig == nil && d.n > bigMinute {
+			// Indexed by tab while the file was sorted: index it now.
+			d.indexList()
+		}
 	}
 }

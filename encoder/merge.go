@@ -1,9 +1,10 @@
 package encoder
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"runtime"
@@ -25,64 +26,128 @@ type Merger struct {
 	inputs []mergeInput // in the order added
 	dups   int
 	out    int
+	seed   maphash.Seed // item hashes of every input must agree
 }
 
-// mergeInput holds one input's usable lines, canonically encoded back to
-// back in its own arena: a second input never makes the first one's
-// hundred megabytes move.
+// mergeInput holds one input's usable lines. Lines that are already
+// canonical (what our stations write) stay where they were read, in bufs;
+// others are re-encoded into arena. Each input has its own memory: a second
+// input never makes the first one's hundred megabytes move.
 type mergeInput struct {
+	bufs  [][]byte
 	arena []byte
 	recs  []mrec
 }
 
-// mrec locates one canonical line in the arena.
+// mrec locates one canonical line, CRLF included.
 type mrec struct {
 	ts  uint64
+	ih  uint64 // hash of the item, for the duplicate table
 	off int
-	n   int
+	n   int32
+	buf int32 // index in bufs, -1 for arena
+}
+
+// line returns the canonical line of r.
+func (in *mergeInput) line(r *mrec) []byte {
+	if r.buf < 0 {
+		return in.arena[r.off : r.off+int(r.n)]
+	}
+	return in.bufs[r.buf][r.off : r.off+int(r.n)]
 }
 
 // NewMerger returns an empty Merger; opt applies to the checks of every
 // input (Options.Report included).
-func NewMerger(opt Options) *Merger { return &Merger{opt: opt} }
+func NewMerger(opt Options) *Merger { return &Merger{opt: opt, seed: maphash.MakeSeed()} }
 
 // Add reads one input and keeps its usable lines. It returns the input's
 // check summary and problems, except duplicate warnings (Merger drops
 // duplicates itself). Lines with errors are not kept: the caller decides
 // whether a file with errors may be merged at all (merge --skip-bad).
 func (m *Merger) Add(name string, r io.Reader) (Summary, []Problem, error) {
+	m.init()
 	return m.add(name, r, 0)
 }
 
-// add reads one input; size, when known, sizes its arena (canonical lines
-// are at most a little longer than tab-separated or unpadded ones).
+// init makes a zero Merger usable.
+func (m *Merger) init() {
+	if m.seed == (maphash.Seed{}) {
+		m.seed = maphash.MakeSeed()
+	}
+}
+
+// add reads one input; size, when known, lets one read take all of it.
 func (m *Merger) add(name string, r io.Reader, size int64) (Summary, []Problem, error) {
 	c := newChecker(name, m.opt, false, 0)
-	rd := NewReader(r, m.opt.Location)
-	in := mergeInput{
-		arena: make([]byte, 0, size+size/8),
-		recs:  make([]mrec, 0, size/(ReturnLen+2)+1),
+	bufSize := 4 * chunkSize
+	if size > 0 && size < 1<<40 {
+		bufSize = int(size) + 1
 	}
+	cr := newChunkReader(r, bufSize, true)
+	in := mergeInput{recs: make([]mrec, 0, size/(ReturnLen+2)+1)}
+	num := 0
 	for {
-		raw, torn, ok := rd.next()
+		chunk, long, ok := cr.next()
 		if !ok {
 			break
 		}
-		if f, ok := c.line(rd.num, raw, torn); ok {
-			off := len(in.arena)
-			in.arena = appendCanonical(in.arena, raw, f)
-			in.recs = append(in.recs, mrec{ts: f.ts, off: off, n: len(in.arena) - off})
+		if long {
+			num++
+			c.line(num, nil, errTooLong)
+			continue
+		}
+		bi := int32(len(in.bufs))
+		in.bufs = append(in.bufs, chunk)
+		for off := 0; off < len(chunk); {
+			raw, rest, crlf, bad := cutLine(chunk[off:])
+			num++
+			if f, ok := c.line(num, raw, bad); ok {
+				rec := mrec{ts: f.ts, ih: maphash.Bytes(m.seed, f.item), off: off, n: int32(len(raw) + 2), buf: bi}
+				if !crlf || !isCanonical(raw, f) {
+					rec.off, rec.buf = len(in.arena), -1
+					in.arena = appendCanonical(in.arena, raw, f)
+					rec.n = int32(len(in.arena) - rec.off)
+				}
+				in.recs = append(in.recs, rec)
+			}
+			off = len(chunk) - len(rest)
 		}
 	}
 	m.inputs = append(m.inputs, in)
-	if err := rd.Err(); err != nil {
+	if err := cr.readErr(num); err != nil {
 		return c.sum, c.problems, fmt.Errorf("merge: %s: %w", name, err)
 	}
 	return c.sum, c.problems, nil
 }
 
+// isCanonical reports whether raw (a usable line whose line end was CRLF)
+// is byte for byte what appendCanonical would write for f, so merge can
+// copy it as it is.
+func isCanonical(raw []byte, f fields) bool {
+	if len(raw) < ReturnLen || len(f.item) > ItemWidth {
+		return false
+	}
+	pad := raw[TimeLen+1+len(f.item) : ReturnLen]
+	for len(pad) >= 8 {
+		if binary.LittleEndian.Uint64(pad) != spaces8 {
+			return false
+		}
+		pad = pad[8:]
+	}
+	for _, b := range pad {
+		if b != ' ' {
+			return false
+		}
+	}
+	if f.typ == byte(Loan) {
+		return bytes.Equal(raw[ReturnLen:], f.patron)
+	}
+	return len(raw) == ReturnLen
+}
+
 // AddFile is Add on the file at path.
 func (m *Merger) AddFile(path string) (Summary, []Problem, error) {
+	m.init()
 	f, err := os.Open(path)
 	if err != nil {
 		return Summary{File: path}, nil, fmt.Errorf("merge: %w", err)
@@ -106,6 +171,7 @@ func (m *Merger) AddFiles(paths ...string) ([]Summary, [][]Problem, error) {
 		probs []Problem
 		err   error
 	}
+	m.init()
 	res := make([]result, len(paths))
 	opt := m.opt
 	if report := opt.Report; report != nil {
@@ -123,7 +189,7 @@ func (m *Merger) AddFiles(paths ...string) ([]Summary, [][]Problem, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sub := &Merger{opt: opt}
+			sub := &Merger{opt: opt, seed: m.seed}
 			r := &res[i]
 			r.sum, r.probs, r.err = sub.AddFile(path)
 			if r.err == nil {
@@ -153,78 +219,152 @@ func (m *Merger) Written() int { return m.out }
 func (m *Merger) Duplicates() int { return m.dups }
 
 // WriteTo writes the merged file to w.
+//
+// Inputs are each sorted already (a station writes in time order; one that
+// is not is stable-sorted first), so the merge goes a minute at a time: the
+// earliest minute among the inputs' next lines, then each input's run of
+// lines in that minute, in input order. That is the stable sort by minute,
+// with one comparison per input per minute instead of a sort of every line.
 func (m *Merger) WriteTo(w io.Writer) (int64, error) {
-	for _, in := range m.inputs {
-		if !slices.IsSortedFunc(in.recs, cmpTS) {
+	for i := range m.inputs {
+		if in := &m.inputs[i]; !slices.IsSortedFunc(in.recs, cmpTS) {
 			slices.SortStableFunc(in.recs, cmpTS)
 		}
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var written int64
+	mw := mergeWriter{w: w, buf: make([]byte, 0, mergeWriteBuf)}
 	m.dups, m.out = 0, 0
 	heads := make([]int, len(m.inputs))
-	var group [][]byte           // lines written so far with the current timestamp
-	var byItem map[string][]byte // index of group for large groups
-	groupTS := uint64(0)
+	var tab hashTab // items of the current minute → index in group
+	var group []groupLine
 	for {
-		best := -1
-		var bestTS uint64
-		for i, in := range m.inputs {
-			if h := heads[i]; h < len(in.recs) && (best < 0 || in.recs[h].ts < bestTS) {
-				best, bestTS = i, in.recs[h].ts
+		found := false
+		var minute uint64
+		for i := range m.inputs {
+			if h := heads[i]; h < len(m.inputs[i].recs) {
+				if ts := m.inputs[i].recs[h].ts; !found || ts < minute {
+					found, minute = true, ts
+				}
 			}
 		}
-		if best < 0 {
+		if !found {
 			break
 		}
-		r := m.inputs[best].recs[heads[best]]
-		heads[best]++
-		if r.ts != groupTS {
-			group, byItem, groupTS = group[:0], nil, r.ts
+		tab.reset()
+		group = group[:0]
+		for i := range m.inputs {
+			in := &m.inputs[i]
+			h := heads[i]
+			for ; h < len(in.recs) && in.recs[h].ts == minute; h++ {
+				r := &in.recs[h]
+				line := in.line(r)
+				if isDupLine(&tab, group, r.ih, line) {
+					m.dups++
+					continue
+				}
+				group = append(group, groupLine{line})
+				m.out++
+				mw.add(line)
+			}
+			heads[i] = h
 		}
-		line := m.inputs[best].arena[r.off : r.off+r.n]
-		if isDup(line, group, &byItem) {
-			m.dups++
-			continue
-		}
-		group = append(group, line)
-		if byItem != nil {
-			byItem[string(itemField(line))] = line
-		}
-		n, err := bw.Write(line)
-		written += int64(n)
-		if err != nil {
-			return written, fmt.Errorf("merge: %w", err)
-		}
-		m.out++
 	}
-	if err := bw.Flush(); err != nil {
-		return written, fmt.Errorf("merge: %w", err)
+	if err := mw.flush(); err != nil {
+		return mw.n, fmt.Errorf("merge: %w", err)
 	}
-	return written, nil
+	return mw.n, nil
 }
 
-// isDup reports whether line repeats the latest line of the same minute for
-// the same item. Small groups are scanned; a minute with very many lines
-// gets an index so a pathological file stays linear.
-func isDup(line []byte, group [][]byte, byItem *map[string][]byte) bool {
+// groupLine is a line written in the current minute.
+type groupLine struct{ line []byte }
+
+// isDupLine reports whether line repeats the latest line of the current
+// minute for the same item; if not, line becomes that latest line (it is
+// appended to group next). Hashes only find candidates: the items and lines
+// are compared byte for byte, so a hash collision never drops a line.
+func isDupLine(tab *hashTab, group []groupLine, ih uint64, line []byte) bool {
 	item := itemField(line)
-	if *byItem == nil && len(group) > bigMinute {
-		*byItem = make(map[string][]byte, 2*len(group))
-		for _, g := range group {
-			(*byItem)[string(itemField(g))] = g
+	i := ih & tab.mask
+	for {
+		s := &tab.slots[i]
+		if s.gen != tab.gen {
+			break
 		}
-	}
-	if *byItem != nil {
-		g, ok := (*byItem)[string(item)]
-		return ok && bytes.Equal(g, line)
-	}
-	for i := len(group) - 1; i >= 0; i-- {
-		if bytes.Equal(itemField(group[i]), item) {
-			return bytes.Equal(group[i], line)
+		if s.key == ih {
+			if g := group[s.val].line; bytes.Equal(itemField(g), item) {
+				if bytes.Equal(g, line) {
+					return true
+				}
+				s.val = uint32(len(group))
+				return false
+			}
 		}
+		i = (i + 1) & tab.mask
 	}
+	tab.insert(ih, uint32(len(group)))
 	return false
+}
+
+// mergeWriteBuf is the output buffer of WriteTo.
+const mergeWriteBuf = 1 << 20
+
+// mergeWriter buffers the output and notices lines that follow each other
+// in memory (consecutive canonical lines of one input), so most of the file
+// is copied in long runs.
+type mergeWriter struct {
+	w    io.Writer
+	buf  []byte
+	span []byte // pending run of adjacent lines, not yet copied
+	n    int64
+	err  error
+}
+
+// add queues line.
+func (mw *mergeWriter) add(line []byte) {
+	if s := mw.span; len(s) > 0 && cap(s) > len(s) && len(line) <= cap(s)-len(s) &&
+		&s[:len(s)+1][len(s)] == &line[0] {
+		mw.span = s[:len(s)+len(line)]
+		return
+	}
+	mw.put(mw.span)
+	mw.span = line
+}
+
+// put copies p into the buffer, writing the buffer out when full; a long p
+// is written directly.
+func (mw *mergeWriter) put(p []byte) {
+	if mw.err != nil || len(p) == 0 {
+		return
+	}
+	if len(mw.buf)+len(p) > cap(mw.buf) {
+		mw.write(mw.buf)
+		mw.buf = mw.buf[:0]
+		if len(p) >= cap(mw.buf)/2 {
+			mw.write(p)
+			return
+		}
+	}
+	mw.buf = append(mw.buf, p...)
+}
+
+func (mw *mergeWriter) write(p []byte) {
+	if mw.err != nil || len(p) == 0 {
+		return
+	}
+	n, err := mw.w.Write(p)
+	mw.n += int64(n)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	mw.err = err
+}
+
+// flush writes everything queued.
+func (mw *mergeWriter) flush() error {
+	mw.put(mw.span)
+	mw.span = nil
+	mw.write(mw.buf)
+	mw.buf = mw.buf[:0]
+	return mw.err
 }
 
 // itemField is the padded item column block of a canonical line.
