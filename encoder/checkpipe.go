@@ -59,7 +59,7 @@ func (ch *chunk) parse(seed maphash.Seed) {
 			el = append(el, bad)
 			continue
 		}
-		errs = lineErrs{}
+		errs.n = 0 // the entries past n are never read
 		f, warn := parseFields(raw, &errs, &tc)
 		switch {
 		case errs.n == 1 && errs.errs[0] == ErrEmptyLine:

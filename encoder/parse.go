@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -71,6 +72,9 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 const spaces8 = 0x2020202020202020
 
+// spacesItem is a blank item field.
+var spacesItem = strings.Repeat(" ", ItemWidth)
+
 // parseFields splits and validates one line (line end already removed). It
 // returns the fields, the errors that make the line unusable, and a warning
 // for a usable oddity (a return carrying a patron ID).
@@ -124,7 +128,11 @@ func parseFields(b []byte, errs *lineErrs, tc *tsCache) (f fields, warn error) {
 		bad = badByte(f.item)
 	} else {
 		f.item = rest[:i]
-		// Skip the padding run quickly: it is most of every line.
+		// Skip the padding run quickly: it is most of every line, and a
+		// string comparison runs on wide registers.
+		if n := ItemWidth - i; n > 8 && len(rest) >= ItemWidth && string(rest[i:ItemWidth]) == spacesItem[:n] {
+			i = ItemWidth
+		}
 		for i+8 <= len(rest) && binary.LittleEndian.Uint64(rest[i:]) == spaces8 {
 			i += 8
 		}
