@@ -61,6 +61,7 @@ func TestCheckMatchesReader(t *testing.T) {
 	for seed := range 4 {
 		data := randomFile(rand.New(rand.NewPCG(uint64(seed), 3)), 3000)
 		var wantBad []int
+		wantMsg := map[int]string{}
 		rd := NewReader(bytes.NewReader(data), time.UTC)
 		lines := 0
 		for {
@@ -71,6 +72,7 @@ func TestCheckMatchesReader(t *testing.T) {
 			lines++
 			if l.Err != nil && !errors.Is(l.Err, ErrEmptyLine) {
 				wantBad = append(wantBad, l.Num)
+				wantMsg[l.Num] = l.Err.Error()
 			}
 		}
 		for _, hint := range []int{0, 1, 3000} { // chunkSize, the smallest buffer, about a third
@@ -79,9 +81,21 @@ func TestCheckMatchesReader(t *testing.T) {
 				t.Fatal(err)
 			}
 			var gotBad []int
+			gotMsg := map[int]string{}
 			for _, p := range probs {
-				if p.Severity == SeverityError && !slices.Contains(gotBad, p.Line) {
+				if p.Severity != SeverityError {
+					continue
+				}
+				if !slices.Contains(gotBad, p.Line) {
 					gotBad = append(gotBad, p.Line)
+					gotMsg[p.Line] = p.Msg
+				} else {
+					gotMsg[p.Line] += "\n" + p.Msg // as errors.Join shows them
+				}
+			}
+			for _, n := range wantBad {
+				if gotMsg[n] != wantMsg[n] {
+					t.Fatalf("seed %d hint %d line %d: %q, reader says %q", seed, hint, n, gotMsg[n], wantMsg[n])
 				}
 			}
 			if sum.Lines != lines || !slices.Equal(gotBad, wantBad) {
