@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,16 +12,8 @@ import (
 // runArchive runs `offcircd archive` with args and returns output and exit code.
 func runArchive(t *testing.T, dir string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(offcircdBinary(t), append([]string{"archive"}, args...)...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
+	out, errb, code := runOffcircd(t, dir, "", append([]string{"archive"}, args...)...)
+	return out + errb, code
 }
 
 func TestArchiveCommand(t *testing.T) {

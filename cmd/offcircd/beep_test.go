@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,18 +12,7 @@ import (
 // runBeepCmd runs the real binary and returns stdout, stderr and the exit code.
 func runBeepCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(offcircdBinary(t), append([]string{"beep"}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return runOffcircd(t, "", "", append([]string{"beep"}, args...)...)
 }
 
 // beepConfig writes a config whose only beeper runs a shell script body.

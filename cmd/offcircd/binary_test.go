@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -34,6 +39,36 @@ func offcircdBinary(t testing.TB) string {
 		t.Fatalf("building offcircd: %v", binErr)
 	}
 	return binPath
+}
+
+// runOffcircd runs the built binary in dir (the test's working directory
+// when "") with stdin and returns its stdout, stderr and exit code.
+func runOffcircd(t testing.TB, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	return runCommand(t, offcircdBinary(t), dir, stdin, args...)
+}
+
+// runCommand runs bin with a timeout, so a hung command fails the test
+// instead of the whole run.
+func runCommand(t testing.TB, bin, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errb.String(), 0
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	t.Fatalf("running %s %v: %v (stderr: %s)", bin, args, err, errb.String())
+	return "", "", -1
 }
 
 type buildError struct {
