@@ -226,3 +226,18 @@ func FromConfig(cfg *config.Config, log *slog.Logger) ([]Source, []error) {
 	}
 	return out, errs
 }
+
+// sleepCtx waits d or until ctx is done; it reports whether to go on.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -118,17 +118,3 @@ func (r *Replay) wait(ctx context.Context, start time.Time, at time.Duration, sp
 	due := start.Add(time.Duration(float64(at) / speed))
 	return r.sleep(ctx, due.Sub(r.now()))
 }
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

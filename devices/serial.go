@@ -212,7 +212,7 @@ func (s *Serial) Run(ctx context.Context, out chan<- Event) error {
 			if !report(openState(err), err) {
 				return nil
 			}
-			if !serialSleep(ctx, backoff) {
+			if !sleepCtx(ctx, backoff) {
 				return nil
 			}
 			backoff = min(backoff*2, s.backoffMax)
@@ -236,7 +236,7 @@ func (s *Serial) Run(ctx context.Context, out chan<- Event) error {
 		// A port that opens but fails at once must not spin: only a
 		// connection that lasted resets the backoff.
 		if time.Since(connected) < s.backoffMax {
-			if !serialSleep(ctx, backoff) {
+			if !sleepCtx(ctx, backoff) {
 				return nil
 			}
 			backoff = min(backoff*2, s.backoffMax)
@@ -343,17 +343,5 @@ func (s *Serial) closePort() {
 	if s.port != nil {
 		s.port.Close()
 		s.port = nil
-	}
-}
-
-// serialSleep waits d or until ctx is done; it reports whether to go on.
-func serialSleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
