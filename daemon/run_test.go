@@ -47,7 +47,6 @@ func count(ps []feedback.Pattern, p feedback.Pattern) int {
 	return n
 }
 
-
 // TestRunWriteFailureSpoolsAlarmsAndDrains runs the whole daemon: a record
 // while the data folder is gone goes to the spool with the write-failure
 // pattern, the alarm repeats while degraded, and once the folder is back
@@ -62,7 +61,9 @@ func TestRunWriteFailureSpoolsAlarmsAndDrains(t *testing.T) {
 	src := &chanSource{name: "desk", in: make(chan string)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, RunOptions{Config: cfg, Sources: []devices.Source{src}, Sinks: []feedback.Sink{rec}}) }()
+	go func() {
+		done <- Run(ctx, RunOptions{Config: cfg, Sources: []devices.Source{src}, Sinks: []feedback.Sink{rec}})
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
