@@ -3,7 +3,6 @@
 package platforms
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -67,10 +66,13 @@ func run(t testing.TB, dir string, env []string, timeout time.Duration, name str
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Files, not pipes: Wine's helper processes (services.exe,
+	// winedevice.exe) inherit the handles and outlive the command, and
+	// Wait would block on a pipe they hold open.
+	stdout, stderr := tempFile(t), tempFile(t)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes()}
+	r := result{stdout: readBack(t, stdout), stderr: readBack(t, stderr)}
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -81,6 +83,25 @@ func run(t testing.TB, dir string, env []string, timeout time.Duration, name str
 		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
 	}
 	return r
+}
+
+func tempFile(t testing.TB) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func readBack(t testing.TB, f *os.File) []byte {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // linux runs the Linux build.
@@ -132,15 +153,29 @@ func prepareWine(root string) (*winePrefix, error) {
 	if d := os.Getenv("OFFCIRCD_WINEPREFIX"); d != "" {
 		w.dir = d
 	}
+	debug := "-all"
+	if d := os.Getenv("OFFCIRCD_WINEDEBUG"); d != "" {
+		debug = d // e.g. +serial,+comm when digging into the COM port mapping
+	}
 	w.env = []string{
 		"WINEPREFIX=" + w.dir,
-		"WINEDEBUG=-all",
+		"WINEDEBUG=" + debug,
 		"WINEARCH=win64",
 		// No Mono/Gecko install dialogs: there is no display and nothing
 		// here needs .NET or HTML.
 		"WINEDLLOVERRIDES=mscoree,mshtml=",
 		"DISPLAY=",
 	}
+	server := func(timeout time.Duration, args ...string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "wineserver", args...)
+		cmd.Env = append(os.Environ(), w.env...)
+		return cmd.Run()
+	}
+	// A server left by an interrupted run would keep old state and make
+	// `wineserver -w` below wait for ever.
+	_ = server(30*time.Second, "-k")
 	if _, err := os.Stat(filepath.Join(w.dir, "system.reg")); err != nil {
 		if err := os.MkdirAll(filepath.Dir(w.dir), 0o755); err != nil {
 			return nil, err
@@ -152,12 +187,26 @@ func prepareWine(root string) (*winePrefix, error) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("wineboot --init: %w\n%s", err, out)
 		}
+		// The prefix is complete only once the server has flushed the
+		// registry and exited.
+		if err := server(2*time.Minute, "-w"); err != nil {
+			return nil, fmt.Errorf("wineserver -w after wineboot: %w", err)
+		}
 	}
-	// The prefix is ready for programs only once the server has flushed
-	// the registry.
-	wait := exec.Command("wineserver", "-w")
-	wait.Env = append(os.Environ(), w.env...)
-	_ = wait.Run()
+	// A persistent server started here, with its output going nowhere: a
+	// server that the first `wine` spawned would inherit that command's
+	// output pipes, and every later command would wait for it to exit.
+	if err := server(30*time.Second, "-p"); err != nil {
+		return nil, fmt.Errorf("wineserver -p: %w", err)
+	}
+	// Start Wine's own services now, detached from any test's output.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	boot := exec.CommandContext(ctx, "wineboot")
+	boot.Env = append(os.Environ(), w.env...)
+	if err := boot.Run(); err != nil {
+		return nil, fmt.Errorf("wineboot: %w", err)
+	}
 
 	tmp, err := os.MkdirTemp("", "prngshim-")
 	if err != nil {
