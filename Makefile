@@ -84,4 +84,5 @@ deb: dist
 
 test-platforms: dist deb
 	$(GO) vet -tags platforms ./test/platforms/
+	cd packaging && $(GO) vet ./...
 	$(GO) test -tags platforms -count=1 -v -timeout 15m ./test/platforms/ -dist $(CURDIR)/dist
