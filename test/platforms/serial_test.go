@@ -30,15 +30,17 @@ func (l logFile) String() string {
 // to the pty master must come out as records in OffCirc.dat.
 //
 // What Debian 12's Wine 8.0 does (see the package report): CreateFile of
-// \\.\COM5 and SetCommState succeed (only TIOCMGET fails on a pty), COM5 is
-// not in the SERIALCOMM list (so `offcircd devices` does not show it), and
-// the overlapped ReadFile go.bug.st/serial issues stays pending while data
-// sits in the pty: it completes only when the pty hangs up, and its read
-// timeout never fires. The test therefore asserts the port opens, then
-// hangs the pty up to show the bytes that were queued reach the decoder and
-// the file intact, and skips with that finding instead of passing: live
-// serial reads under Wine are not something this test can vouch for. Should
-// a later Wine deliver the scans live, the test passes on its own.
+// \\.\COM5 and SetCommState succeed (only TIOCMGET fails on a pty), and COM5
+// is not in the SERIALCOMM list, so `offcircd devices` does not show it. The
+// reads go.bug.st/serial issues (ReadIntervalTimeout and
+// ReadTotalTimeoutMultiplier MAXDWORD, a constant: Windows' "return as soon
+// as one byte is there" rule) are not honoured: Wine completes the read only
+// when the whole buffer is full or the line hangs up, and the timeout never
+// fires. Scans therefore sit in the pty. The test asserts the port opens,
+// then hangs the pty up to show the queued bytes reach the decoder and the
+// file intact, and skips with that finding instead of passing: live serial
+// reads under Wine are not something it can vouch for. Should a later Wine
+// deliver the scans live, the test passes on its own.
 func TestWineSerial(t *testing.T) {
 	w := wineSetup(t)
 	master, slave, err := pty.Open()
@@ -150,7 +152,7 @@ type = "none"
 	}
 	if !live {
 		t.Skipf("Wine 8.0 serial layer: COM5 -> %s opened and configured, but the scans arrived only when the pty hung up "+
-			"(overlapped ReadFile on the mapped pty never completes on data, read timeouts never fire); "+
+			"(Wine completes a read only when its buffer is full or on hang-up, ignoring the MAXDWORD/MAXDWORD/constant timeouts); "+
 			"the queued bytes then decoded into the right records. Logs:\n%s", slave.Name(), logs.String())
 	}
 	t.Logf("serial under Wine: scans delivered live through COM5; logs:\n%s", logs.String())
