@@ -29,7 +29,7 @@ func (l logFile) String() string {
 // to a pseudo-terminal through $WINEPREFIX/dosdevices/com5: barcodes written
 // to the pty master must come out as records in OffCirc.dat.
 //
-// What Debian 12's Wine 8.0 does (see the package report): CreateFile of
+// What Debian 12's Wine 8.0 does, measured with a go.bug.st/serial probe: CreateFile of
 // \\.\COM5 and SetCommState succeed (only TIOCMGET fails on a pty), and COM5
 // is not in the SERIALCOMM list, so `offcircd devices` does not show it. The
 // reads go.bug.st/serial issues (ReadIntervalTimeout and
