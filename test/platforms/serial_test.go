@@ -136,10 +136,16 @@ type = "none"
 	live := waitFor(10*time.Second, twoLines)
 	if !live {
 		// Hang up: Wine then completes the pending read with what queued.
+		// The link goes first: the daemon's reconnect loop would otherwise
+		// reopen COM5 → /dev/pts/N after the hang-up, and the kernel hands
+		// that freed number to the next test's pty (cross-talk seen here).
+		os.Remove(link)
 		master.Close()
 		slave.Close()
 		waitFor(20*time.Second, twoLines)
 	}
+	cmd.Process.Kill()
+	cmd.Wait()
 	lines := strings.SplitAfter(string(got), "\r\n")
 	if len(lines) != 3 || lines[2] != "" {
 		t.Fatalf("OffCirc.dat after three serial scans (live=%v) = %q, want two loan lines; logs:\n%s", live, got, logs.String())
