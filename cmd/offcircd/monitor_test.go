@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -162,7 +163,11 @@ port       = `+quoteTOML(port)+`
 terminator = "cr"
 `)
 	out := filepath.Join(dir, "desk.cap")
-	cmd := exec.Command(bin, "capture", "--config", cfg, "--scanner", "desk", "--out", out, "--for", "2s")
+	// capture --for 2s ends by itself; the deadline turns a hang into a
+	// failure instead of a stuck test run.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "capture", "--config", cfg, "--scanner", "desk", "--out", out, "--for", "2s")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
