@@ -114,7 +114,9 @@ func (c *Console) readLine(br *bufio.Reader) (Event, error) {
 	case text == "":
 		return Event{}, nil
 	case !printable(text):
-		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: %q %w", text, ErrNotPrintable)
+		// Name the offending byte, not the line: it may be a patron ID.
+		i := strings.IndexFunc(text, func(r rune) bool { return r < 0x21 || r > 0x7E })
+		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: byte 0x%02X at position %d: line %w", text[i], i+1, ErrNotPrintable)
 	default:
 		ev.Kind, ev.Data = KindScan, text
 	}

@@ -160,3 +160,23 @@ func TestReplayErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleBadLineHidesInput: the station logs a bad event's error at
+// warn level, and a rejected line may be a patron ID (a wedge scanner that
+// sends a space or a control byte inside it), so the error must not quote it.
+func TestConsoleBadLineHidesInput(t *testing.T) {
+	evs := collect(t, NewConsole("c", strings.NewReader("P 2103456789\nP\x012103456789\n"), slog.New(slog.DiscardHandler)))
+	n := 0
+	for _, ev := range evs {
+		if ev.Kind != KindBad {
+			continue
+		}
+		n++
+		if ev.Err == nil || strings.Contains(ev.Err.Error(), "2103456789") {
+			t.Errorf("bad event error %v shows the input", ev.Err)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d bad events, want 2: %s", n, summary(evs))
+	}
+}
