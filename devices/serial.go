@@ -25,6 +25,7 @@ type serialPort interface {
 	Read(p []byte) (int, error)
 	Write(p []byte) (int, error)
 	SetReadTimeout(t time.Duration) error
+	ResetOutputBuffer() error
 	Close() error
 }
 
@@ -65,10 +66,15 @@ type Serial struct {
 	tap func(time.Time, []byte)
 
 	// mu guards port: Beep writes from the feedback goroutine while Run
-	// reads; the port is closed (by Run, under mu) before anyone can write
-	// to a reused file descriptor.
-	mu   sync.Mutex
-	port serialPort
+	// reads. wmu is held across a beep write and is taken by closePort
+	// before Close, so nothing writes to a closed (and possibly reused)
+	// descriptor; mu is never held across a write, so a stuck write cannot
+	// keep Run from stopping. closeMu makes a second closePort wait until
+	// the port is really closed.
+	mu      sync.Mutex
+	port    serialPort
+	wmu     sync.Mutex
+	closeMu sync.Mutex
 }
 
 func init() {
@@ -165,12 +171,15 @@ func (s *Serial) Beep(pattern string) error {
 	if err != nil || len(b) == 0 {
 		return err
 	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.port == nil {
+	p := s.port
+	s.mu.Unlock()
+	if p == nil {
 		return ErrNotConnected
 	}
-	if _, err := s.port.Write(b); err != nil {
+	if _, err := p.Write(b); err != nil {
 		return fmt.Errorf("serial: %s: beep: %w", s.name, err)
 	}
 	return nil
@@ -335,13 +344,26 @@ func (s *Serial) read(ctx context.Context, p serialPort, path string, fr *Framer
 	return nil
 }
 
-// closePort closes the port under mu, so Beep never writes to a closed
-// (and possibly reused) descriptor.
+// closePort closes the port once no beep is writing to it, so Beep never
+// writes to a closed (and possibly reused) descriptor.
 func (s *Serial) closePort() {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.port != nil {
-		s.port.Close()
-		s.port = nil
+	p := s.port
+	s.port = nil // no new beep starts on p
+	s.mu.Unlock()
+	if p == nil {
+		return
 	}
+	if !s.wmu.TryLock() {
+		// A beep write is in progress and may never finish (flow control
+		// holding the line, a device that stopped taking data): discarding
+		// the output queue ends it (PurgeComm TXABORT on Windows, TCOFLUSH
+		// wakes the writer on Unix), then the port can be closed.
+		_ = p.ResetOutputBuffer()
+		s.wmu.Lock()
+	}
+	p.Close()
+	s.wmu.Unlock()
 }
