@@ -223,6 +223,11 @@ func (s *Station) Handle(ev devices.Event) Outcome {
 	case devices.KindScan:
 		s.state.LastScan[ev.Source] = ev.Time
 		o = s.scan(ev)
+		if o.Record == nil && (o.Pattern == feedback.Reject || o.Pattern == feedback.WriteFailure) {
+			// A refused scan did nothing: scanning it again at once must be
+			// decided afresh, not ignored as a double read.
+			delete(s.lastRead, ev.Source)
+		}
 	default:
 		o = Outcome{Kind: "bad", Reason: fmt.Sprintf("unknown event kind %d", ev.Kind)}
 	}

@@ -163,6 +163,15 @@ func TestStationRules(t *testing.T) {
 			{data: "I1", pattern: "good", record: "R I1"},
 			{at: 100 * time.Millisecond, src: "drop", data: "I1", pattern: "good", record: "R I1"},
 		}},
+		{name: "a refused scan scanned again at once is decided again, not a double read", store: func(f *fakeStore) { f.fail = errors.New("disk on fire") },
+			cfg: func(c *config.Config) { c.DefaultMode = "return" }, mode: ModeReturn, steps: []step{
+				{data: "I1", pattern: "write-failure", reason: "disk on fire"},
+				{at: 500 * time.Millisecond, data: "I1", pattern: "write-failure", reason: "disk on fire"},
+			}},
+		{name: "a rejected item scanned again after the patron is written", cfg: func(c *config.Config) { c.PatronPattern = `^P`; c.ItemPattern = `^I` }, steps: []step{
+			{data: "I1", pattern: "reject", reason: "without a patron"},
+			{at: 300 * time.Millisecond, data: "I1", pattern: "reject", reason: "without a patron"},
+		}, mode: ModeLoan},
 		{name: "double read of a control barcode toggles once", steps: []step{
 			{data: "OFFCIRC:TOGGLE", pattern: "mode-return@"},
 			{at: 300 * time.Millisecond, data: "OFFCIRC:TOGGLE", pattern: "double"},
