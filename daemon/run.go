@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/offcircd/offcircd/config"
@@ -84,11 +85,14 @@ func Run(ctx context.Context, opts RunOptions) error {
 	})
 	// The dispatcher exists before the store, so the store's status
 	// callback (from its drain goroutine) always has an alarm to drive.
+	var degraded atomic.Bool
 	st, err := store.Open(store.Options{
 		DataDir: cfg.DataDir, FileName: cfg.FileName, StateDir: cfg.StateDir, FileMode: cfg.Mode(),
 		Logger: log.With("component", "store"),
 		OnStatus: func(s store.Status) {
-			fb.SetAlarm(s.Degraded)
+			if degraded.Swap(s.Degraded) != s.Degraded {
+				fb.SetAlarm(s.Degraded)
+			}
 			if opts.OnStore != nil {
 				opts.OnStore(s)
 			}
@@ -98,7 +102,7 @@ func Run(ctx context.Context, opts RunOptions) error {
 		return fmt.Errorf("daemon: %w", err)
 	}
 	defer st.Close()
-	if st.Status().Degraded {
+	if st.Status().Degraded && !degraded.Swap(true) {
 		fb.SetAlarm(true)
 	}
 
@@ -110,7 +114,7 @@ func Run(ctx context.Context, opts RunOptions) error {
 			if opts.OnStation != nil {
 				opts.OnStation(s)
 			}
-			opts.OnStore(st.Status())
+			st.Report() // ordered with the store's own reports: never a stale spool state
 		}
 	}
 	station, err := NewStation(cfg, Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange})

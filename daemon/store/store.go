@@ -410,6 +410,24 @@ func (s *Store) unlockAndNotify() {
 	s.opts.OnStatus(st)
 }
 
+// Report calls OnStatus with the current status (records appended, spool
+// depth), in order with the store's own change reports, so a caller that
+// wants every append reflected (the status file) never sees an older state
+// overtake a newer one.
+func (s *Store) Report() {
+	s.mu.Lock()
+	st := s.statusLocked()
+	s.reported = st
+	if s.opts.OnStatus == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.notifyMu.Lock()
+	s.mu.Unlock()
+	defer s.notifyMu.Unlock()
+	s.opts.OnStatus(st)
+}
+
 // Close stops accepting records. Nothing is held open between records, so
 // there is nothing to flush; stop Run by cancelling its context.
 func (s *Store) Close() error {

@@ -835,3 +835,20 @@ func TestRunReportsSpoolFromEarlierRun(t *testing.T) {
 		t.Fatalf("file %q", got)
 	}
 }
+
+// TestReportCarriesAppends: appends alone do not change Degraded or the
+// spool, so only Report tells the status file about them.
+func TestReportCarriesAppends(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	mustAppend(t, s, 1, false)
+	mustAppend(t, s, 2, false)
+	s.Report()
+	var last Status
+	for len(e.statuses) > 0 {
+		last = <-e.statuses
+	}
+	if last.Appended != 2 || last.Degraded || last.SpoolDepth != 0 {
+		t.Fatalf("reported %+v, want 2 appended, healthy", last)
+	}
+}
