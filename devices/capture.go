@@ -42,7 +42,9 @@ func ReadCapture(r io.Reader) (*Capture, error) {
 		}
 		if strings.HasPrefix(line, "#") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line[1:]), "decoder:"); ok && c.Decoder == "" {
-				c.Decoder = strings.Fields(v + " ")[0]
+				if f := strings.Fields(v); len(f) > 0 {
+					c.Decoder = f[0]
+				}
 			}
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line[1:]), "start:"); ok {
 				if t, err := time.Parse(time.RFC3339, strings.TrimSpace(v)); err == nil {

@@ -18,6 +18,7 @@ func TestReadCapture(t *testing.T) {
 		{name: "spec example", in: "# offcircd capture 1\n# decoder: hid-pos            (informational)\n0     02 0d 5d\n16    00 00\n",
 			decoder: "hid-pos", chunks: []Chunk{{0, []byte{2, 0x0d, 0x5d}}, {16 * time.Millisecond, []byte{0, 0}}}},
 		{name: "no spaces between hex, blank lines", in: "\n5 4142430d\n\n", chunks: []Chunk{{5 * time.Millisecond, []byte("ABC\r")}}},
+		{name: "empty decoder header", in: "# decoder:\n# decoder:   \n0 41\n", chunks: []Chunk{{0, []byte("A")}}},
 		{name: "bad hex", in: "0 zz\n", wantErr: "line 1: bad hex"},
 		{name: "odd hex", in: "# x\n0 abc\n", wantErr: "line 2: bad hex"},
 		{name: "bad time", in: "x 00\n", wantErr: "bad time"},
