@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/encoder"
 )
 
 func init() {
@@ -25,7 +26,7 @@ const maxConsoleLine = 4096
 
 // ErrNotPrintable is the reason for rejecting input with bytes outside
 // printable ASCII: it could never be written to OffCirc.dat.
-var ErrNotPrintable = errors.New("contains bytes outside printable ASCII")
+var ErrNotPrintable = encoder.ErrCharset
 
 // Console is a source that reads one scan per line from a reader:
 // standard input typed by a person or by a keyboard-wedge scanner.
@@ -108,31 +109,18 @@ func (c *Console) readLine(br *bufio.Reader) (Event, error) {
 	text := strings.TrimRight(string(line), "\r\n")
 	text = strings.TrimSpace(text)
 	ev := Event{Source: c.name, Time: c.now(), Raw: raw}
-	switch {
-	case overlong:
+	if overlong {
 		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: line longer than %d bytes", maxConsoleLine)
-	case text == "":
+		return ev, nil
+	}
+	if text == "" {
 		return Event{}, nil
-	case !printable(text):
-		// Name the offending byte, not the line: it may be a patron ID.
-		i := strings.IndexFunc(text, func(r rune) bool { return r < 0x21 || r > 0x7E })
-		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: byte 0x%02X at position %d: line %w", text[i], i+1, ErrNotPrintable)
-	default:
-		ev.Kind, ev.Data = KindScan, text
 	}
+	// The error names the offending byte, not the line: it may be a patron ID.
+	if err := encoder.CheckChars("line", text); err != nil {
+		ev.Kind, ev.Err = KindBad, fmt.Errorf("console: %w", err)
+		return ev, nil
+	}
+	ev.Kind, ev.Data = KindScan, text
 	return ev, nil
-}
-
-// printable reports whether s is non-empty printable ASCII without spaces
-// (0x21–0x7E), the only bytes a barcode may carry into OffCirc.dat.
-func printable(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7E {
-			return false
-		}
-	}
-	return true
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/encoder"
 )
 
 // collect runs src until it stops by itself and returns its events.
@@ -71,7 +72,7 @@ func TestConsole(t *testing.T) {
 				if ev.Source != "c" {
 					t.Errorf("event without source: %+v", ev)
 				}
-				if ev.Kind == KindScan && !printable(ev.Data) {
+				if ev.Kind == KindScan && encoder.CheckChars("scan", ev.Data) != nil {
 					t.Errorf("non-printable scan %q", ev.Data)
 				}
 			}
