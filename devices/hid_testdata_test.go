@@ -72,25 +72,13 @@ func hidDescribe(ev Event) string {
 	return s
 }
 
-// playCapture feeds a capture through dec the way the read loop does:
-// idle calls between reports, and enough idle time at the end to let
-// timeouts fire.
+// hidPlayCapture feeds a capture through dec the way the read loop does.
 func hidPlayCapture(dec Decoder, c *Capture) []Event {
-	base := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	var out []Event
-	var at time.Duration
-	for _, ch := range c.Chunks {
-		for at+10*time.Millisecond < ch.At {
-			at += 10 * time.Millisecond
-			out = append(out, dec.Idle(base.Add(at))...)
-		}
-		at = ch.At
-		out = append(out, dec.Feed(base.Add(at), ch.Data)...)
-	}
-	for i := 0; i < 300; i++ {
-		at += 10 * time.Millisecond
-		out = append(out, dec.Idle(base.Add(at))...)
-	}
+	playCapture(dec, c, time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC), nil, func(evs []Event) bool {
+		out = append(out, evs...)
+		return true
+	})
 	return out
 }
 

@@ -18,6 +18,45 @@ func init() {
 // Idle between chunks, like a real read loop whose read timed out.
 const idleStep = 10 * time.Millisecond
 
+// captureTail is the idle time played after the last chunk, so idle framing,
+// frame timeouts and unfinished keyboard codes resolve.
+const captureTail = 3 * time.Second
+
+// playCapture feeds c through dec as a live read loop would: Idle every
+// idleStep between chunks, Feed for each chunk at its time, then
+// captureTail of idle. wait (nil = no pacing) is called before each chunk
+// and idle step with the capture time reached; emit gets each step's
+// events. Either returning false stops the play (ok = false). It returns
+// the capture time reached.
+func playCapture(dec Decoder, c *Capture, base time.Time, wait func(at time.Duration) bool, emit func([]Event) bool) (at time.Duration, ok bool) {
+	step := func(at time.Duration, evs func() []Event) bool {
+		if wait != nil && !wait(at) {
+			return false
+		}
+		return emit(evs())
+	}
+	for _, ch := range c.Chunks {
+		for at+idleStep < ch.At {
+			at += idleStep
+			if !step(at, func() []Event { return dec.Idle(base.Add(at)) }) {
+				return at, false
+			}
+		}
+		at = ch.At
+		if !step(at, func() []Event { return dec.Feed(base.Add(at), ch.Data) }) {
+			return at, false
+		}
+	}
+	// The tail is not paced: nothing more arrives, only timeouts resolve.
+	for end := at + captureTail; at < end; {
+		at += idleStep
+		if !emit(dec.Idle(base.Add(at))) {
+			return at, false
+		}
+	}
+	return at, true
+}
+
 // Replay is a source that plays a capture file through the decoder of the
 // scanner type it was recorded from, with the recorded timing.
 type Replay struct {
@@ -87,26 +126,9 @@ func (r *Replay) Run(ctx context.Context, out chan<- Event) error {
 	if !send(ctx, out, Event{Kind: KindState, Source: r.name, Time: base, State: StateConnected}) {
 		return nil
 	}
-	var at time.Duration // capture time reached so far
-	for _, ch := range r.cap.Chunks {
-		// Between chunks the decoder sees idle reads, as it would live.
-		for at+idleStep < ch.At {
-			at += idleStep
-			if !r.wait(ctx, start, at, speed) || !emit(r.dec.Idle(base.Add(at))) {
-				return nil
-			}
-		}
-		at = ch.At
-		if !r.wait(ctx, start, at, speed) || !emit(r.dec.Feed(base.Add(at), ch.Data)) {
-			return nil
-		}
-	}
-	// Let idle framing and frame timeouts finish the last code.
-	for i := 0; i < 200; i++ {
-		at += idleStep
-		if !emit(r.dec.Idle(base.Add(at))) {
-			return nil
-		}
+	at, ok := playCapture(r.dec, r.cap, base, func(at time.Duration) bool { return r.wait(ctx, start, at, speed) }, emit)
+	if !ok {
+		return nil
 	}
 	r.log.Info("replay finished", "file", r.file, "chunks", len(r.cap.Chunks))
 	send(ctx, out, Event{Kind: KindState, Source: r.name, Time: base.Add(at), State: StateStopped})

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -49,19 +48,11 @@ func TestSerialCaptureCases(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := serialT0
 			var evs []Event
-			now := time.Duration(0)
-			for _, ch := range capt.Chunks {
-				for ; now+10*time.Millisecond < ch.At; now += 10 * time.Millisecond {
-					evs = append(evs, d.Idle(start.Add(now))...)
-				}
-				now = ch.At
-				evs = append(evs, d.Feed(start.Add(ch.At), ch.Data)...)
-			}
-			for end := now + 2*time.Second; now < end; now += 10 * time.Millisecond {
-				evs = append(evs, d.Idle(start.Add(now))...)
-			}
+			playCapture(d, capt, serialT0, nil, func(e []Event) bool {
+				evs = append(evs, e...)
+				return true
+			})
 			want, err := os.ReadFile(filepath.Join(dir, "expected"))
 			if err != nil {
 				t.Fatal(err)
