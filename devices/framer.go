@@ -11,18 +11,13 @@ import (
 	"github.com/offcircd/offcircd/encoder"
 )
 
-// Framer defaults, used when the scanner table leaves a field at zero.
+// Framer defaults, used when the scanner table leaves a field at zero (a
+// table not run through config.ApplyDefaults, as in tests): the config's
+// own defaults, one definition for both.
 const (
-	// DefaultIdleGap is the silence that ends a code with terminator = "idle".
-	// A scanner sends a code in one burst (80 characters take 83 ms at 9600
-	// baud but arrive without gaps), so 50 ms of silence is the end.
-	DefaultIdleGap = 50 * time.Millisecond
-	// DefaultFrameTimeout is the silence after which a partial code (no
-	// terminator yet) is dropped instead of being glued to the next scan.
-	DefaultFrameTimeout = 500 * time.Millisecond
-	// DefaultMaxLength is the longest code accepted: the longest field a
-	// record can hold (a patron ID).
-	DefaultMaxLength = encoder.MaxPatronLen
+	DefaultIdleGap      = config.DefaultIdleGap
+	DefaultFrameTimeout = config.DefaultFrameTimeout
+	DefaultMaxLength    = config.DefaultMaxLength
 )
 
 // Sentinel errors carried by KindBad events of the framer.
@@ -58,7 +53,7 @@ func FramerConfigFor(sc config.Scanner) (FramerConfig, error) {
 		SSI:          strings.EqualFold(sc.Beep, "zebra-ssi"),
 	}
 	if fc.Terminator == "" {
-		fc.Terminator = "cr"
+		fc.Terminator = config.DefaultTerminator
 	}
 	if fc.IdleGap <= 0 {
 		fc.IdleGap = DefaultIdleGap
@@ -70,10 +65,10 @@ func FramerConfigFor(sc config.Scanner) (FramerConfig, error) {
 		fc.MaxLength = DefaultMaxLength
 	}
 	if fc.AIM == "" {
-		fc.AIM = "strip"
+		fc.AIM = config.DefaultAIM
 	}
 	if fc.AddOn == "" {
-		fc.AddOn = "main"
+		fc.AddOn = config.DefaultAddOn
 	}
 	var errs []error
 	switch fc.Terminator {
