@@ -69,14 +69,14 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 		err = io.ErrShortWrite
 	}
 	if err == nil {
-		err = f.Sync()
+		err = syncFile(f)
 	}
 	if err != nil {
 		// A short write (ENOSPC in the middle of the line) or an fsync failure:
 		// take the line back so nothing partial or unacknowledged stays. If
 		// even that fails, the torn-tail check before the next write repairs it.
 		if terr := f.Truncate(size); terr == nil {
-			_ = f.Sync()
+			_ = syncFile(f)
 		}
 		return placement{}, err
 	}
@@ -110,7 +110,7 @@ func (s *Store) repairTail(f *os.File, path string, size int64) (int64, error) {
 	if err := f.Truncate(keep); err != nil {
 		return size, fmt.Errorf("truncating torn tail: %w", err)
 	}
-	if err := f.Sync(); err != nil {
+	if err := syncFile(f); err != nil {
 		return size, fmt.Errorf("truncating torn tail: %w", err)
 	}
 	s.log.Warn("store: torn last line moved aside (it had no line end)",
@@ -155,7 +155,7 @@ func (s *Store) writeSide(prefix string, b []byte) (string, error) {
 		}
 		_, err = f.Write(b)
 		if err == nil {
-			err = f.Sync()
+			err = syncFile(f)
 		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -177,7 +177,7 @@ func truncateFile(path string, size int64) error {
 	if err := f.Truncate(size); err != nil {
 		return err
 	}
-	return f.Sync()
+	return syncFile(f)
 }
 
 // readAt reads len(b) bytes at off from path and reports the file's identity
