@@ -110,7 +110,7 @@ type pipeline struct {
 	stopErr       error
 }
 
-// startPipeline runs daemon.Run (the code `offcircd run` runs) with n
+// startPipeline runs the daemon (the code `offcircd run` runs) with n
 // serial scanners on pseudo-terminals, in return mode so every item scan is
 // a record, and waits until every port is open.
 func startPipeline(dir string, n int) (*pipeline, error) {
@@ -141,9 +141,13 @@ func startPipeline(dir string, n int) (*pipeline, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	go func() {
-		p.done <- daemon.Run(ctx, daemon.RunOptions{Config: c, Logger: slog.New(p.logs), Sinks: []feedback.Sink{p.sink}})
-	}()
+	d, err := daemon.New(c, daemon.Options{Logger: slog.New(p.logs), Sinks: []feedback.Sink{p.sink}})
+	if err != nil {
+		cancel()
+		p.closeMasters()
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	go func() { p.done <- d.Run(ctx) }()
 	if err := p.logs.waitConnected(n, 10*time.Second); err != nil {
 		p.stop()
 		return nil, err

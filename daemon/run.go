@@ -1,3 +1,7 @@
+// Package daemon wires a station together and runs it: New builds the
+// sources (devices), the station, the store and the feedback dispatcher from
+// the configuration; Run runs them until cancelled and stops them in order
+// (sources, station, then store drain and feedback).
 package daemon
 
 import (
@@ -11,14 +15,14 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon/feedback"
+	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
 	"github.com/offcircd/offcircd/encoder"
 )
 
-// RunOptions configure one daemon run.
-type RunOptions struct {
-	Config *config.Config
+// Options are what a daemon needs besides its configuration.
+type Options struct {
 	Logger *slog.Logger
 	// Sources are added to the configured scanners (the console of a
 	// config-less `offcircd run`).
@@ -32,7 +36,7 @@ type RunOptions struct {
 	OnReady func()
 	// OnStation and OnStore receive state snapshots (the status file);
 	// OnStore is called on spool changes and after every station event.
-	OnStation func(State)
+	OnStation func(station.State)
 	OnStore   func(store.Status)
 }
 
@@ -40,42 +44,63 @@ type RunOptions struct {
 // record is being fsynced; devices block (they do not drop) when it is full.
 const eventBuffer = 256
 
-// Run runs the station: devices → station → store, feedback on the side,
-// until ctx is cancelled (or, with UntilDone, the sources ended). Missing
-// scanners never fail the run: they are logged and retried by their source.
-func Run(ctx context.Context, opts RunOptions) error {
-	cfg, log := opts.Config, opts.Logger
+// ErrClock is reported when the station clock is before 2000: records would
+// carry impossible dates (an unset real-time clock on a kiosk).
+var ErrClock = errors.New("system clock is before 2000-01-01: set the clock (records would carry impossible dates)")
+
+// Daemon is a station built from its configuration: sources, station, store
+// and feedback, ready to run. Build it with New, then call Run once.
+type Daemon struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	opts    Options
+	sources []devices.Source
+	failed  int // configured scanners that could not be built
+	fb      *feedback.Dispatcher
+	store   *store.Store
+	station *station.Station
+	close   sync.Once
+}
+
+// New builds the daemon: feedback, store, station and sources. It fails on
+// what the station cannot run without (the store, the patterns); a missing
+// or broken scanner never fails it: it is logged and, when present, retried
+// by its source while running.
+func New(cfg *config.Config, opts Options) (*Daemon, error) {
+	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	d := &Daemon{cfg: cfg, log: log, opts: opts}
 	if now := time.Now(); now.Before(encoder.MinTime) {
 		log.Error("CLOCK NOT SET: every scan will be refused until it is", "now", now, "err", ErrClock)
 	}
 
 	patterns, err := feedback.Patterns(cfg)
 	if err != nil {
-		return fmt.Errorf("daemon: %w", err)
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	sinks, _ := feedback.NewSinks(cfg, log.With("component", "feedback")) // warnings logged there, once
 	sinks = append(sinks, opts.Sinks...)
 
-	sources := append([]devices.Source(nil), opts.Sources...)
+	d.sources = append([]devices.Source(nil), opts.Sources...)
 	configured, failed := devices.FromConfig(cfg, log)
 	for _, err := range failed {
 		log.Error("scanner disabled", "err", err)
 	}
-	sources = append(sources, configured...)
+	d.failed = len(failed)
+	d.sources = append(d.sources, configured...)
 	var scannerSinks []feedback.Sink
 	beepProfile := map[string]string{}
 	for _, sc := range cfg.Scanners {
 		beepProfile[sc.Name] = sc.Beep
 	}
-	for _, src := range sources {
+	for _, src := range d.sources {
 		if b, ok := src.(devices.Beeper); ok && beepProfile[src.Name()] != "" && beepProfile[src.Name()] != "none" {
 			scannerSinks = append(scannerSinks, feedback.ScannerSink(src.Name(), b))
 		}
 	}
-	if len(sources) == 0 {
+	if len(d.sources) == 0 {
 		log.Warn("no scanners configured: nothing will be read (add a [[scanner]] table, see `offcircd config`)")
 	}
 
@@ -83,6 +108,7 @@ func Run(ctx context.Context, opts RunOptions) error {
 		Sinks: sinks, Scanners: scannerSinks, Patterns: patterns,
 		AlarmInterval: cfg.AlarmInterval.Duration, Logger: log.With("component", "feedback"),
 	})
+	d.fb = fb
 	// The dispatcher exists before the store, so the store's status
 	// callback (from its drain goroutine) always has an alarm to drive.
 	var degraded atomic.Bool
@@ -99,9 +125,9 @@ func Run(ctx context.Context, opts RunOptions) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("daemon: %w", err)
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	defer st.Close()
+	d.store = st
 	if st.Status().Degraded && !degraded.Swap(true) {
 		fb.SetAlarm(true)
 	}
@@ -110,17 +136,35 @@ func Run(ctx context.Context, opts RunOptions) error {
 	if opts.OnStore != nil {
 		// The store reports only spool changes; a snapshot after each station
 		// event also carries every append and undo to the status file.
-		onChange = func(s State) {
+		onChange = func(s station.State) {
 			if opts.OnStation != nil {
 				opts.OnStation(s)
 			}
 			st.Report() // ordered with the store's own reports: never a stale spool state
 		}
 	}
-	station, err := NewStation(cfg, Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange})
+	d.station, err = station.New(cfg, station.Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange})
 	if err != nil {
-		return fmt.Errorf("daemon: %w", err)
+		st.Close()
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
+	return d, nil
+}
+
+// Close releases what New acquired (the store). Run closes it itself; call
+// Close only for a daemon that is never run.
+func (d *Daemon) Close() error {
+	var err error
+	d.close.Do(func() { err = d.store.Close() })
+	return err
+}
+
+// Run runs the station: devices → station → store, feedback on the side,
+// until ctx is cancelled (or, with UntilDone, the sources ended). Missing
+// scanners never fail the run: they are logged and retried by their source.
+func (d *Daemon) Run(ctx context.Context) error {
+	log, st, fb := d.log, d.store, d.fb
+	defer d.Close()
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -128,13 +172,12 @@ func Run(ctx context.Context, opts RunOptions) error {
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	bg.Add(2)
 	go func() { defer bg.Done(); st.Run(bgCtx) }()
-	fbDone := make(chan struct{})
-	go func() { defer bg.Done(); defer close(fbDone); fb.Run(bgCtx) }()
+	go func() { defer bg.Done(); fb.Run(bgCtx) }()
 	defer func() { bgCancel(); bg.Wait() }()
 
 	events := make(chan devices.Event, eventBuffer)
 	var srcs sync.WaitGroup
-	for _, src := range sources {
+	for _, src := range d.sources {
 		srcs.Add(1)
 		go func(src devices.Source) {
 			defer srcs.Done()
@@ -147,17 +190,17 @@ func Run(ctx context.Context, opts RunOptions) error {
 			}
 		}(src)
 	}
-	if opts.OnReady != nil {
-		opts.OnReady()
+	if d.opts.OnReady != nil {
+		d.opts.OnReady()
 	}
-	log.Info("offcircd running", "station", cfg.Station, "data_file", st.Path(), "scanners", len(sources), "failed", len(failed))
+	log.Info("offcircd running", "station", d.cfg.Station, "data_file", st.Path(), "scanners", len(d.sources), "failed", d.failed)
 
 	stationDone := make(chan struct{})
 	go func() {
 		defer close(stationDone)
-		station.Run(runCtx, events)
+		d.station.Run(runCtx, events)
 	}()
-	if opts.UntilDone {
+	if d.opts.UntilDone {
 		go func() {
 			srcs.Wait()
 			close(events) // the station handles what is queued, then returns

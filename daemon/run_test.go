@@ -61,9 +61,11 @@ func TestRunWriteFailureSpoolsAlarmsAndDrains(t *testing.T) {
 	src := &chanSource{name: "desk", in: make(chan string)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, RunOptions{Config: cfg, Sources: []devices.Source{src}, Sinks: []feedback.Sink{rec}})
-	}()
+	d, err := New(cfg, Options{Sources: []devices.Source{src}, Sinks: []feedback.Sink{rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- d.Run(ctx) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -111,5 +113,16 @@ func TestRunWriteFailureSpoolsAlarmsAndDrains(t *testing.T) {
 	b, _ := os.ReadFile(data)
 	if got := string(b); !bytes.Contains(b, []byte("R30000002")) || bytes.Index(b, []byte("30000002")) > bytes.Index(b, []byte("30000003")) || lines() != 2 {
 		t.Fatalf("data file after drain = %q, want 30000002 then 30000003", got)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -20,6 +20,9 @@ import (
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon"
 	"github.com/offcircd/offcircd/daemon/feedback"
+	offsvc "github.com/offcircd/offcircd/daemon/service"
+	"github.com/offcircd/offcircd/daemon/station"
+	"github.com/offcircd/offcircd/daemon/status"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
 )
@@ -61,7 +64,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	var sysLog service.Logger
 	if !service.Interactive() {
 		var err error
-		if svc, err = service.New(daemon.NewProgram(nil, nil), &service.Config{Name: daemon.ServiceName}); err != nil {
+		if svc, err = service.New(offsvc.NewProgram(nil, nil), &service.Config{Name: offsvc.Name}); err != nil {
 			return fmt.Errorf("service: %w", err)
 		}
 		if sysLog, err = svc.SystemLogger(nil); err != nil {
@@ -99,7 +102,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	}
 	defer closeLog()
 	if sysLog != nil {
-		log = slog.New(daemon.NewTeeHandler(log.Handler(), sysLog, slog.LevelWarn))
+		log = slog.New(offsvc.NewTeeHandler(log.Handler(), sysLog, slog.LevelWarn))
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w.String())
@@ -117,21 +120,21 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 			sinks = append(sinks, feedback.NewBellSink(os.Stdout, feedback.RealClock{}))
 		}
 	}
-	opts := daemon.RunOptions{Config: cfg, Logger: log, Sources: extra, Sinks: sinks, UntilDone: f.untilDone}
+	opts := daemon.Options{Logger: log, Sources: extra, Sinks: sinks, UntilDone: f.untilDone}
 	if svc != nil {
 		return runService(cfg, opts, closeLog)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runWithStatus(ctx, opts)
+	return runWithStatus(ctx, cfg, opts)
 }
 
 // runService runs the daemon under the service manager (kardianos), which
 // calls Start and, on stop or shutdown, Stop.
-func runService(cfg *config.Config, opts daemon.RunOptions, closeLog func()) error {
+func runService(cfg *config.Config, opts daemon.Options, closeLog func()) error {
 	log := opts.Logger
-	prog := daemon.NewProgram(
-		func(ctx context.Context) error { return runWithStatus(ctx, opts) },
+	prog := offsvc.NewProgram(
+		func(ctx context.Context) error { return runWithStatus(ctx, cfg, opts) },
 		func(err error) {
 			// The daemon gave up on its own: exit non-zero so systemd's
 			// Restart= and Windows' recovery actions start it again.
@@ -139,7 +142,7 @@ func runService(cfg *config.Config, opts daemon.RunOptions, closeLog func()) err
 			closeLog()
 			os.Exit(1)
 		})
-	svc, err := service.New(prog, &service.Config{Name: daemon.ServiceName, DisplayName: daemon.ServiceDisplayName, Description: daemon.ServiceDescription})
+	svc, err := service.New(prog, &service.Config{Name: offsvc.Name, DisplayName: offsvc.DisplayName, Description: offsvc.Description})
 	if err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
@@ -152,8 +155,7 @@ func runService(cfg *config.Config, opts daemon.RunOptions, closeLog func()) err
 
 // runWithStatus runs the daemon and keeps state_dir/status.json current;
 // the file says "stopped" only once the daemon has fully stopped.
-func runWithStatus(ctx context.Context, opts daemon.RunOptions) error {
-	cfg := opts.Config
+func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options) error {
 	loc, err := cfg.Location()
 	if err != nil {
 		loc = time.Local // the daemon reports the bad time zone itself
@@ -165,8 +167,8 @@ func runWithStatus(ctx context.Context, opts daemon.RunOptions) error {
 	for _, src := range opts.Sources {
 		names = append(names, src.Name())
 	}
-	sw := daemon.NewStatusWriter(daemon.StatusWriterOptions{
-		Path: filepath.Join(cfg.StateDir, daemon.StatusFileName), Version: version, Station: cfg.Station,
+	sw := status.NewWriter(status.WriterOptions{
+		Path: filepath.Join(cfg.StateDir, status.FileName), Version: version, Station: cfg.Station,
 		DataFile: cfg.DataPath(), Mode: cfg.DefaultMode, Scanners: names, Location: loc,
 		Logger: opts.Logger.With("component", "status"),
 	})
@@ -174,7 +176,7 @@ func runWithStatus(ctx context.Context, opts daemon.RunOptions) error {
 	swDone := make(chan struct{})
 	go func() { defer close(swDone); sw.Run(swCtx) }()
 	onStation, onStore := opts.OnStation, opts.OnStore
-	opts.OnStation = func(s daemon.State) {
+	opts.OnStation = func(s station.State) {
 		sw.Station(s)
 		if onStation != nil {
 			onStation(s)
@@ -186,7 +188,10 @@ func runWithStatus(ctx context.Context, opts daemon.RunOptions) error {
 			onStore(s)
 		}
 	}
-	err = daemon.Run(ctx, opts)
+	d, err := daemon.New(cfg, opts)
+	if err == nil {
+		err = d.Run(ctx)
+	}
 	swStop()
 	<-swDone
 	return err

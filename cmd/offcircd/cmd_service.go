@@ -14,7 +14,7 @@ import (
 	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
 
-	"github.com/offcircd/offcircd/daemon"
+	offsvc "github.com/offcircd/offcircd/daemon/service"
 )
 
 // installFlags are the flags of `offcircd install`.
@@ -35,7 +35,7 @@ func init() {
 		Short: "install offcircd as a system service (systemd, Windows service)",
 		Long: `Install registers offcircd with the service manager so it starts at boot and restarts
 within seconds if it stops. The service runs "offcircd run --config FILE" with FILE's absolute
-path. Without --config, FILE is ` + daemon.DefaultUnixConfig + ` (Linux) or offcircd.toml beside
+path. Without --config, FILE is ` + offsvc.DefaultUnixConfig + ` (Linux) or offcircd.toml beside
 offcircd.exe (Windows); on Windows a relative FILE is taken from the executable's folder.
 The configuration is checked first: install refuses a configuration with problems.
 Needs root (Linux) or an Administrator prompt (Windows). --dry-run prints what would be
@@ -61,7 +61,7 @@ installed (the systemd unit on Linux) without installing.`,
 			Short: c.short,
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				svc, err := newService(&service.Config{Name: daemon.ServiceName})
+				svc, err := newService(&service.Config{Name: offsvc.Name})
 				if err != nil {
 					return err
 				}
@@ -78,7 +78,7 @@ installed (the systemd unit on Linux) without installing.`,
 // newService binds the kardianos service for control commands; the
 // program is never run from here.
 func newService(c *service.Config) (service.Service, error) {
-	s, err := service.New(daemon.NewProgram(nil, nil), c)
+	s, err := service.New(offsvc.NewProgram(nil, nil), c)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -122,7 +122,7 @@ func privilegeHint(err error) string {
 
 // installPlan is everything install decided before touching the system.
 type installPlan struct {
-	opts daemon.InstallOptions
+	opts offsvc.InstallOptions
 	cfg  *service.Config
 }
 
@@ -166,7 +166,7 @@ func runInstall(cmd *cobra.Command, f installFlags) error {
 		who = "the system account"
 	}
 	fmt.Fprintf(out, "offcircd: installed service %q (%s) running as %s:\n  %s %s\n",
-		daemon.ServiceName, svc.Platform(), who, plan.opts.Executable, strings.Join(daemon.ServiceArgs(plan.opts.ConfigPath), " "))
+		offsvc.Name, svc.Platform(), who, plan.opts.Executable, strings.Join(offsvc.Args(plan.opts.ConfigPath), " "))
 	fmt.Fprintln(out, "offcircd: start it with `offcircd start`, then check it with `offcircd status`")
 	return nil
 }
@@ -176,9 +176,9 @@ func planInstall(f installFlags, exe, cwd, goos string) (installPlan, error) {
 	if !filepath.IsAbs(exe) {
 		exe = filepath.Join(cwd, exe)
 	}
-	o := daemon.InstallOptions{
+	o := offsvc.InstallOptions{
 		Executable: exe,
-		ConfigPath: daemon.ResolveConfigPath(f.config, goos, filepath.Dir(exe), cwd),
+		ConfigPath: offsvc.ResolveConfigPath(f.config, goos, filepath.Dir(exe), cwd),
 		UserName:   f.user,
 		GOOS:       goos,
 	}
@@ -187,7 +187,7 @@ func planInstall(f installFlags, exe, cwd, goos string) (installPlan, error) {
 			return installPlan{}, usageErr("install: --user %s: %v (create it first, see README \"Installing as a service\")", f.user, err)
 		}
 	}
-	c, err := daemon.ServiceConfig(o)
+	c, err := offsvc.Config(o)
 	if err != nil {
 		return installPlan{}, fmt.Errorf("install: %w", err)
 	}

@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/offcircd/offcircd/config"
-	"github.com/offcircd/offcircd/daemon"
+	offsvc "github.com/offcircd/offcircd/daemon/service"
+	"github.com/offcircd/offcircd/daemon/station"
+	"github.com/offcircd/offcircd/daemon/status"
 )
 
 // exitNotRunning is `offcircd status`'s code when the service is not
@@ -33,7 +35,7 @@ type statusReport struct {
 	Platform     string         `json:"platform"`
 	StatusFile   string         `json:"status_file"`
 	StatusError  string         `json:"status_error,omitempty"`
-	Daemon       *daemon.Status `json:"daemon"` // null when there is no status file
+	Daemon       *status.Status `json:"daemon"` // null when there is no status file
 	Stale        bool           `json:"stale"`  // the file says running but its process is gone
 	Running      bool           `json:"running"`
 	now          time.Time      `json:"-"`
@@ -85,7 +87,7 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 		return nil, err
 	}
 	r := &statusReport{Platform: service.Platform()}
-	if svc, err := newService(&service.Config{Name: daemon.ServiceName}); err != nil {
+	if svc, err := newService(&service.Config{Name: offsvc.Name}); err != nil {
 		r.Service, r.ServiceError = "unknown", err.Error()
 	} else {
 		st, err := svc.Status()
@@ -93,10 +95,10 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 		r.Platform = svc.Platform()
 		r.Service, r.ServiceError = describeService(st, err)
 	}
-	r.StatusFile = filepath.Join(cfg.StateDir, daemon.StatusFileName)
-	if s, err := daemon.ReadStatusFile(r.StatusFile); err != nil {
+	r.StatusFile = filepath.Join(cfg.StateDir, status.FileName)
+	if s, err := status.Read(r.StatusFile); err != nil {
 		r.StatusError = err.Error()
-		if errors.Is(err, daemon.ErrNoStatus) {
+		if errors.Is(err, status.ErrNoStatus) {
 			r.StatusError = "none yet: the daemon has not run with this state_dir"
 		}
 		if errors.Is(err, fs.ErrPermission) {
@@ -104,7 +106,7 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 		}
 	} else {
 		r.Daemon = &s
-		r.Stale = s.State == daemon.StateRunning && !daemon.ProcessAlive(s.PID)
+		r.Stale = s.State == status.Running && !status.ProcessAlive(s.PID)
 	}
 	r.now = time.Now()
 	r.Running = r.Service == "running"
@@ -117,7 +119,7 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 func statusConfig(cfgFlag string) (*config.Config, error) {
 	exe, _ := os.Executable()
 	cwd, _ := os.Getwd()
-	path := daemon.ResolveConfigPath(cfgFlag, runtime.GOOS, filepath.Dir(exe), cwd)
+	path := offsvc.ResolveConfigPath(cfgFlag, runtime.GOOS, filepath.Dir(exe), cwd)
 	if cfgFlag == "" {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return config.Default(), nil
@@ -133,7 +135,7 @@ func describeService(st service.Status, err error) (string, string) {
 		return "not installed", ""
 	case err != nil && strings.Contains(err.Error(), "failed state"):
 		// systemd gave up on it or it is between restarts after a crash.
-		return "failed", "see journalctl -u " + daemon.ServiceName
+		return "failed", "see journalctl -u " + offsvc.Name
 	case err != nil:
 		return "unknown", err.Error()
 	case st == service.StatusRunning:
@@ -163,9 +165,9 @@ func printStatus(w io.Writer, r *statusReport) {
 	switch {
 	case r.Stale:
 		state = fmt.Sprintf("not running (pid %d is gone: the daemon crashed or was killed)", s.PID)
-	case s.State == daemon.StateRunning:
+	case s.State == status.Running:
 		state = fmt.Sprintf("running since %s (pid %d)", stamp(s.StartedAt), s.PID)
-	case s.State == daemon.StateStopped:
+	case s.State == status.Stopped:
 		state = fmt.Sprintf("stopped at %s", stamp(s.UpdatedAt))
 	}
 	row("daemon", "%s", state)
@@ -173,7 +175,7 @@ func printStatus(w io.Writer, r *statusReport) {
 	mode := s.Mode
 	if s.PatronPresent {
 		mode += fmt.Sprintf(", patron session open (%d items)", s.ItemsInSession)
-	} else if s.Mode == string(daemon.ModeLoan) {
+	} else if s.Mode == string(station.ModeLoan) {
 		mode += ", no patron"
 	}
 	row("mode", "%s", mode)

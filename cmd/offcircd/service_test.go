@@ -18,7 +18,8 @@ import (
 
 	"github.com/kardianos/service"
 
-	"github.com/offcircd/offcircd/daemon"
+	offsvc "github.com/offcircd/offcircd/daemon/service"
+	"github.com/offcircd/offcircd/daemon/status"
 )
 
 // stationConfig writes a config with data and state in dir and a console
@@ -64,12 +65,12 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	statusPath := filepath.Join(dir, "state", daemon.StatusFileName)
+	statusPath := filepath.Join(dir, "state", status.FileName)
 
-	waitStatus(t, statusPath, logs, func(s daemon.Status) bool { return s.State == daemon.StateRunning })
+	waitStatus(t, statusPath, logs, func(s status.Status) bool { return s.State == status.Running })
 	const patron = "P12345678"
 	fmt.Fprintf(stdin, "%s\n39000001\n", patron)
-	s := waitStatus(t, statusPath, logs, func(s daemon.Status) bool { return s.RecordsTotal == 1 && s.PatronPresent })
+	s := waitStatus(t, statusPath, logs, func(s status.Status) bool { return s.RecordsTotal == 1 && s.PatronPresent })
 	if s.PID != cmd.Process.Pid || s.Station != "test-desk" || s.Mode != "loan" {
 		t.Errorf("running status %+v", s)
 	}
@@ -90,11 +91,11 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	}
 	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 
-	s, err = daemon.ReadStatusFile(statusPath)
+	s, err = status.Read(statusPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.State != daemon.StateStopped || s.RecordsTotal != 1 || s.RecordsToday != 1 {
+	if s.State != status.Stopped || s.RecordsTotal != 1 || s.RecordsToday != 1 {
 		t.Errorf("final status: state %s total %d today %d", s.State, s.RecordsTotal, s.RecordsToday)
 	}
 	raw, _ := os.ReadFile(statusPath)
@@ -123,11 +124,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func waitStatus(t *testing.T, path string, logs *syncBuffer, cond func(daemon.Status) bool) daemon.Status {
+func waitStatus(t *testing.T, path string, logs *syncBuffer, cond func(status.Status) bool) status.Status {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s, err := daemon.ReadStatusFile(path)
+		s, err := status.Read(path)
 		if err == nil && cond(s) {
 			return s
 		}
@@ -208,7 +209,7 @@ func TestInstallDryRunUnit(t *testing.T) {
 	if err != nil {
 		t.Skip("systemd-analyze not installed (Debian: apt-get install systemd); the unit is not verified")
 	}
-	unit := filepath.Join(t.TempDir(), daemon.ServiceName+".service")
+	unit := filepath.Join(t.TempDir(), offsvc.Name+".service")
 	var body []string
 	for _, l := range strings.SplitAfter(text, "\n") {
 		if !strings.HasPrefix(l, "#") {
@@ -228,7 +229,7 @@ func TestPlanInstallPaths(t *testing.T) {
 		{"windows relative from exe folder", "offcircd.toml", "/opt/offcircd/offcircd.exe", "/windows/system32", "windows", "/opt/offcircd/offcircd.toml"},
 		{"windows default", "", "/opt/offcircd/offcircd.exe", "/windows/system32", "windows", "/opt/offcircd/offcircd.toml"},
 		{"linux relative from cwd", "conf/o.toml", "/usr/local/bin/offcircd", "/home/lib", "linux", "/home/lib/conf/o.toml"},
-		{"linux default", "", "/usr/local/bin/offcircd", "/home/lib", "linux", daemon.DefaultUnixConfig},
+		{"linux default", "", "/usr/local/bin/offcircd", "/home/lib", "linux", offsvc.DefaultUnixConfig},
 		{"relative executable", "/etc/o.toml", "bin/offcircd", "/srv", "linux", "/etc/o.toml"},
 	}
 	for _, tt := range tests {
@@ -310,16 +311,16 @@ func TestStatusCommand(t *testing.T) {
 	dir := t.TempDir()
 	cfg := stationConfig(t, dir)
 	at := time.Date(2026, 5, 6, 9, 30, 0, 0, time.Local)
-	want := daemon.Status{
-		Version: "1.0.0", Station: "test-desk", PID: os.Getpid(), State: daemon.StateRunning, StartedAt: at, UpdatedAt: at,
+	want := status.Status{
+		Version: "1.0.0", Station: "test-desk", PID: os.Getpid(), State: status.Running, StartedAt: at, UpdatedAt: at,
 		Mode: "loan", PatronPresent: true, ItemsInSession: 2, DataFile: filepath.Join(dir, "files", "OffCirc.dat"),
 		Day: "2026-05-06", RecordsToday: 12, RecordsTotal: 345, SpoolDepth: 3, Degraded: true, LastWriteError: "store: no space left on device",
-		Scanners: []daemon.ScannerStatus{
+		Scanners: []status.Scanner{
 			{Name: "desk", State: "connected", LastScan: at},
 			{Name: "drop", State: "waiting", LastError: "serial: no port matches vid 0c2e"},
 		},
 	}
-	if err := daemon.WriteStatusFile(filepath.Join(dir, "state", daemon.StatusFileName), want); err != nil {
+	if err := status.Write(filepath.Join(dir, "state", status.FileName), want); err != nil {
 		t.Fatal(err)
 	}
 	out, code := runBinary(t, bin, "status", "--config", cfg)
@@ -349,7 +350,7 @@ func TestStatusCommand(t *testing.T) {
 		Service string         `json:"service"`
 		Running bool           `json:"running"`
 		Stale   bool           `json:"stale"`
-		Daemon  *daemon.Status `json:"daemon"`
+		Daemon  *status.Status `json:"daemon"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, out)
@@ -370,7 +371,7 @@ func TestStatusCommandStaleAndMissing(t *testing.T) {
 	// A daemon killed with -9 leaves "running" behind; its pid is gone.
 	dead := exec.Command(bin, "version")
 	dead.Run()
-	daemon.WriteStatusFile(filepath.Join(dir, "state", daemon.StatusFileName), daemon.Status{State: daemon.StateRunning, PID: dead.Process.Pid})
+	status.Write(filepath.Join(dir, "state", status.FileName), status.Status{State: status.Running, PID: dead.Process.Pid})
 	out, _ = runBinary(t, bin, "status", "--config", cfg)
 	if !strings.Contains(out, "is gone") {
 		t.Errorf("stale status not reported:\n%s", out)

@@ -1,4 +1,9 @@
-package daemon
+// Package service owns the OS-service glue: the service identity, the
+// installed unit (systemd) or recovery settings (Windows), the Program that
+// runs the daemon under a service manager with a bounded stop, the tee of
+// warnings into the system log, and where an installed service finds its
+// configuration.
+package service
 
 import (
 	"context"
@@ -9,14 +14,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kardianos/service"
+	kservice "github.com/kardianos/service"
 )
 
 // Service identity, as the service manager shows it.
 const (
-	ServiceName        = "offcircd"
-	ServiceDisplayName = "offcircd offline circulation"
-	ServiceDescription = "Reads library barcode scanners and appends loans and returns to Alma's OffCirc.dat for offline circulation."
+	Name        = "offcircd"
+	DisplayName = "offcircd offline circulation"
+	Description = "Reads library barcode scanners and appends loans and returns to Alma's OffCirc.dat for offline circulation."
 )
 
 // StopTimeout bounds Program.Stop: service managers kill a service that does
@@ -46,10 +51,10 @@ type InstallOptions struct {
 	GOOS       string // target system, normally runtime.GOOS
 }
 
-// ServiceArgs returns the command line the service manager starts offcircd
+// Args returns the command line the service manager starts offcircd
 // with. The config path is absolute: a service does not start in the folder
 // install was run from (System32 on Windows, / under systemd).
-func ServiceArgs(configPath string) []string {
+func Args(configPath string) []string {
 	return []string{"run", "--config", configPath}
 }
 
@@ -80,23 +85,23 @@ func ResolveConfigPath(path, goos, exeDir, cwd string) string {
 	return filepath.Join(base, path)
 }
 
-// ServiceConfig builds the kardianos service configuration for o. On Linux
+// Config builds the kardianos service configuration for o. On Linux
 // under systemd it replaces kardianos' unit (RestartSec=120, no state
 // directory) with SystemdUnit; on Windows it sets recovery on failure and a
 // delayed automatic start, so USB scanners have enumerated before the
 // daemon looks for them.
-func ServiceConfig(o InstallOptions) (*service.Config, error) {
+func Config(o InstallOptions) (*kservice.Config, error) {
 	if !filepath.IsAbs(o.ConfigPath) {
 		return nil, fmt.Errorf("service: config path %q is not absolute", o.ConfigPath)
 	}
-	c := &service.Config{
-		Name:        ServiceName,
-		DisplayName: ServiceDisplayName,
-		Description: ServiceDescription,
+	c := &kservice.Config{
+		Name:        Name,
+		DisplayName: DisplayName,
+		Description: Description,
 		UserName:    o.UserName,
-		Arguments:   ServiceArgs(o.ConfigPath),
+		Arguments:   Args(o.ConfigPath),
 		Executable:  o.Executable,
-		Option:      service.KeyValue{},
+		Option:      kservice.KeyValue{},
 	}
 	switch o.GOOS {
 	case "windows":
@@ -131,7 +136,7 @@ func SystemdUnit(o InstallOptions) (string, error) {
 	var b strings.Builder
 	w := func(s ...string) { b.WriteString(strings.Join(s, "") + "\n") }
 	w("[Unit]")
-	w("Description=", unitValue(ServiceDescription))
+	w("Description=", unitValue(Description))
 	w("Documentation=https://github.com/offcircd/offcircd#installing-as-a-service")
 	// Ordering only (no Wants=): udev settle is deprecated and the daemon
 	// waits for missing scanners itself; when something else pulls it in,
@@ -144,7 +149,7 @@ func SystemdUnit(o InstallOptions) (string, error) {
 	w()
 	w("[Service]")
 	w("Type=simple")
-	args := append([]string{o.Executable}, ServiceArgs(o.ConfigPath)...)
+	args := append([]string{o.Executable}, Args(o.ConfigPath)...)
 	for i, a := range args {
 		args[i] = execArg(a)
 	}
@@ -187,7 +192,7 @@ func execArg(s string) string {
 }
 
 // Program runs the daemon under a service manager: it implements
-// service.Interface around a run function.
+// kservice.Interface around a run function.
 type Program struct {
 	run  func(context.Context) error
 	fail func(error)
@@ -209,7 +214,7 @@ func NewProgram(run func(context.Context) error, fail func(error)) *Program {
 // Start starts run in the background and returns at once: service managers
 // give Start seconds, and a missing scanner at boot is normal, never a
 // start failure.
-func (p *Program) Start(service.Service) error {
+func (p *Program) Start(kservice.Service) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done != nil {
@@ -235,7 +240,7 @@ func (p *Program) Start(service.Service) error {
 }
 
 // Stop cancels run and waits for it, at most StopTimeout.
-func (p *Program) Stop(service.Service) error {
+func (p *Program) Stop(kservice.Service) error {
 	return p.StopWithin(StopTimeout)
 }
 

@@ -1,4 +1,4 @@
-package daemon
+package service
 
 import (
 	"bufio"
@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	udevRules    = "../contrib/udev/60-offcircd.rules"
-	packagedUnit = "../contrib/systemd/offcircd.service"
+	udevRules    = "../../contrib/udev/60-offcircd.rules"
+	packagedUnit = "../../contrib/systemd/offcircd.service"
 )
 
 // TestContribSystemdUnit: the unit shipped for packagers is the one install
@@ -33,7 +33,7 @@ func TestContribSystemdUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("%s is stale (OFFCIRCD_UPDATE_UNIT=1 go test -run ContribSystemdUnit ./daemon):\n--- got ---\n%s\n--- want ---\n%s", packagedUnit, got, want)
+		t.Errorf("%s is stale (OFFCIRCD_UPDATE_UNIT=1 go test -run ContribSystemdUnit ./daemon/service):\n--- got ---\n%s\n--- want ---\n%s", packagedUnit, got, want)
 	}
 }
 

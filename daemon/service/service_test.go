@@ -1,4 +1,4 @@
-package daemon
+package service
 
 import (
 	"bytes"
@@ -62,7 +62,7 @@ func TestServiceConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ServiceConfig(tt.opts)
+			c, err := Config(tt.opts)
 			if tt.wantErr {
 				if err == nil {
 					t.Fatal("no error")
@@ -72,7 +72,7 @@ func TestServiceConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Name != ServiceName || c.Description == "" || c.DisplayName == "" {
+			if c.Name != Name || c.Description == "" || c.DisplayName == "" {
 				t.Errorf("identity %q %q %q", c.Name, c.DisplayName, c.Description)
 			}
 			if want := []string{"run", "--config", tt.opts.ConfigPath}; !reflect.DeepEqual(c.Arguments, want) {
@@ -138,7 +138,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 		}
 		udir := filepath.Join(dir, "units-"+strings.ReplaceAll(sub, " ", "-"))
 		os.MkdirAll(udir, 0o755)
-		path := filepath.Join(udir, ServiceName+".service")
+		path := filepath.Join(udir, Name+".service")
 		if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
 			t.Fatal(err)
 		}

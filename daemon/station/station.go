@@ -1,11 +1,12 @@
-// Package daemon owns the station: the loan/return state machine that turns
-// device events into records, the wiring that runs devices, station, store
-// and feedback together (offcircd run), and the service glue.
-package daemon
+// Package station owns the loan/return state machine of SPEC §2: it takes
+// device events one at a time, classifies each scan, keeps the mode and the
+// patron session, asks the store to write and chooses the feedback pattern
+// from the store's answer. It does no I/O of its own: the store and the
+// feedback dispatcher come in as interfaces.
+package station
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -116,7 +117,7 @@ type Options struct {
 }
 
 // NewStation builds a station from a validated configuration.
-func NewStation(cfg *config.Config, opts Options) (*Station, error) {
+func New(cfg *config.Config, opts Options) (*Station, error) {
 	loc, err := cfg.Location()
 	if err != nil {
 		return nil, fmt.Errorf("station: %w", err)
@@ -492,7 +493,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-// ErrClock is reported when the station clock is before 2000: records would
-// carry impossible dates (an unset real-time clock on a kiosk).
-var ErrClock = errors.New("system clock is before 2000-01-01: set the clock (records would carry impossible dates)")

@@ -1,4 +1,4 @@
-package daemon
+package station
 
 import (
 	"context"
@@ -229,7 +229,7 @@ func TestStationRules(t *testing.T) {
 				tt.store(fs)
 			}
 			now := t0
-			st, err := NewStation(testConfig(tt.cfg), Options{Store: fs, Feedback: fb, Now: func() time.Time { return now }})
+			st, err := New(testConfig(tt.cfg), Options{Store: fs, Feedback: fb, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,7 +293,7 @@ func TestStationRules(t *testing.T) {
 func TestStationIdleTickerEndsSession(t *testing.T) {
 	fs, fb := &fakeStore{}, &fakeFeedback{}
 	now := t0
-	st, err := NewStation(testConfig(func(c *config.Config) { c.PatronPattern = `^P`; c.ItemPattern = `^I` }),
+	st, err := New(testConfig(func(c *config.Config) { c.PatronPattern = `^P`; c.ItemPattern = `^I` }),
 		Options{Store: fs, Feedback: fb, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func (c *chanFeedback) Ack()                              {}
 func TestGoodBeepOnlyAfterDurable(t *testing.T) {
 	bs := &blockingStore{entered: make(chan struct{}), release: make(chan struct{})}
 	fb := &chanFeedback{ch: make(chan string, 10)}
-	st, err := NewStation(testConfig(func(c *config.Config) { c.DefaultMode = "return" }), Options{Store: bs, Feedback: fb})
+	st, err := New(testConfig(func(c *config.Config) { c.DefaultMode = "return" }), Options{Store: bs, Feedback: fb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestGoodBeepOnlyAfterDurable(t *testing.T) {
 // away and the session ends by the wall-clock timer (kiosk, status file).
 func TestStationRunEndsIdleSession(t *testing.T) {
 	states := make(chan State, 100)
-	st, err := NewStation(testConfig(func(c *config.Config) { c.PatronTimeout.Duration = 100 * time.Millisecond }),
+	st, err := New(testConfig(func(c *config.Config) { c.PatronTimeout.Duration = 100 * time.Millisecond }),
 		Options{Store: &fakeStore{}, Feedback: &fakeFeedback{}, OnChange: func(s State) { states <- s }})
 	if err != nil {
 		t.Fatal(err)

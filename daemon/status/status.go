@@ -1,4 +1,7 @@
-package daemon
+// Package status owns the status file (state_dir/status.json): what a
+// supervisor, `offcircd status` or a monitoring script learns about a running
+// station without reading its logs. It never holds a patron ID.
+package status
 
 import (
 	"context"
@@ -14,21 +17,22 @@ import (
 	"sync"
 	"time"
 
+	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 )
 
-// StatusFileName is the status file's name inside state_dir.
-const StatusFileName = "status.json"
+// FileName is the status file's name inside state_dir.
+const FileName = "status.json"
 
 // Daemon states written to the status file.
 const (
-	StateRunning = "running"
-	StateStopped = "stopped"
+	Running = "running"
+	Stopped = "stopped"
 )
 
-// DefaultStatusInterval coalesces bursts of changes (a book drop emptied
+// DefaultInterval coalesces bursts of changes (a book drop emptied
 // onto a scanner) into at most one status write per interval.
-const DefaultStatusInterval = 200 * time.Millisecond
+const DefaultInterval = 200 * time.Millisecond
 
 // ErrNoStatus means no status file exists: the daemon never ran with this
 // state_dir.
@@ -38,17 +42,17 @@ var ErrNoStatus = errors.New("status: no status file")
 // monitoring script wants to know about a station without reading logs.
 // It never holds a patron ID, only whether a patron session is open.
 type Status struct {
-	Version        string          `json:"version"`
-	Station        string          `json:"station"`
-	PID            int             `json:"pid"`
-	State          string          `json:"state"` // running | stopped
-	StartedAt      time.Time       `json:"started_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	Mode           string          `json:"mode"`
-	PatronPresent  bool            `json:"patron_present"`
-	ItemsInSession int             `json:"items_in_session"`
-	Scanners       []ScannerStatus `json:"scanners"`
-	DataFile       string          `json:"data_file"`
+	Version        string    `json:"version"`
+	Station        string    `json:"station"`
+	PID            int       `json:"pid"`
+	State          string    `json:"state"` // running | stopped
+	StartedAt      time.Time `json:"started_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	Mode           string    `json:"mode"`
+	PatronPresent  bool      `json:"patron_present"`
+	ItemsInSession int       `json:"items_in_session"`
+	Scanners       []Scanner `json:"scanners"`
+	DataFile       string    `json:"data_file"`
 	// Day is the local date RecordsToday counts for (YYYY-MM-DD), so a
 	// restart on the same day carries the count on.
 	Day            string `json:"day"`
@@ -59,16 +63,16 @@ type Status struct {
 	LastWriteError string `json:"last_write_error"`
 }
 
-// ScannerStatus is one scanner (or keypad) in the status file.
-type ScannerStatus struct {
+// Scanner is one scanner (or keypad) in the status file.
+type Scanner struct {
 	Name      string    `json:"name"`
 	State     string    `json:"state"` // connected | waiting | error | stopped | "" (not reported yet)
 	LastError string    `json:"last_error,omitempty"`
 	LastScan  time.Time `json:"last_scan,omitzero"`
 }
 
-// ReadStatusFile reads a status file written by a StatusWriter.
-func ReadStatusFile(path string) (Status, error) {
+// Read reads a status file written by a Writer.
+func Read(path string) (Status, error) {
 	var s Status
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -83,9 +87,9 @@ func ReadStatusFile(path string) (Status, error) {
 	return s, nil
 }
 
-// WriteStatusFile writes s to path atomically (temp file, fsync, rename), so
+// Write writes s to path atomically (temp file, fsync, rename), so
 // a reader never sees a half-written file and a crash leaves the previous one.
-func WriteStatusFile(path string, s Status) error {
+func Write(path string, s Status) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
@@ -126,8 +130,8 @@ func WriteStatusFile(path string, s Status) error {
 	return nil
 }
 
-// StatusWriterOptions configure a StatusWriter.
-type StatusWriterOptions struct {
+// WriterOptions configure a Writer.
+type WriterOptions struct {
 	Path     string   // the status file, normally state_dir/status.json
 	Version  string   // the offcircd version
 	Station  string   // the station name
@@ -135,15 +139,15 @@ type StatusWriterOptions struct {
 	Mode     string   // the mode before the station reports (default_mode)
 	Scanners []string // configured scanner names, listed before they report
 	Location *time.Location
-	Interval time.Duration // default DefaultStatusInterval
+	Interval time.Duration // default DefaultInterval
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
 
-// StatusWriter keeps the status file up to date: the daemon's hooks feed it
+// Writer keeps the status file up to date: the daemon's hooks feed it
 // snapshots (Station, Store) and Run writes the file, at most once per
 // interval, and a last time with state "stopped" when it ends.
-type StatusWriter struct {
+type Writer struct {
 	path     string
 	interval time.Duration
 	now      func() time.Time
@@ -157,12 +161,12 @@ type StatusWriter struct {
 	lastErr  error // of the last write; only Run's goroutine touches it
 }
 
-// NewStatusWriter prepares a writer. A status file left by an earlier run is
+// NewWriter prepares a writer. A status file left by an earlier run is
 // read so the day's and the lifetime record counts survive a restart.
-func NewStatusWriter(o StatusWriterOptions) *StatusWriter {
-	w := &StatusWriter{path: o.Path, interval: o.Interval, now: o.Now, loc: o.Location, log: o.Logger, dirty: make(chan struct{}, 1)}
+func NewWriter(o WriterOptions) *Writer {
+	w := &Writer{path: o.Path, interval: o.Interval, now: o.Now, loc: o.Location, log: o.Logger, dirty: make(chan struct{}, 1)}
 	if w.interval <= 0 {
-		w.interval = DefaultStatusInterval
+		w.interval = DefaultInterval
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -175,14 +179,14 @@ func NewStatusWriter(o StatusWriterOptions) *StatusWriter {
 	}
 	now := w.now()
 	w.st = Status{
-		Version: o.Version, Station: o.Station, PID: os.Getpid(), State: StateRunning,
+		Version: o.Version, Station: o.Station, PID: os.Getpid(), State: Running,
 		StartedAt: now, UpdatedAt: now, Mode: o.Mode, DataFile: o.DataFile,
-		Day: now.In(w.loc).Format(time.DateOnly), Scanners: []ScannerStatus{},
+		Day: now.In(w.loc).Format(time.DateOnly), Scanners: []Scanner{},
 	}
 	for _, name := range o.Scanners {
-		w.st.Scanners = append(w.st.Scanners, ScannerStatus{Name: name})
+		w.st.Scanners = append(w.st.Scanners, Scanner{Name: name})
 	}
-	if prev, err := ReadStatusFile(o.Path); err == nil {
+	if prev, err := Read(o.Path); err == nil {
 		w.st.RecordsTotal = prev.RecordsTotal
 		if prev.Day == w.st.Day {
 			w.st.RecordsToday = prev.RecordsToday
@@ -194,7 +198,7 @@ func NewStatusWriter(o StatusWriterOptions) *StatusWriter {
 }
 
 // Station takes a station snapshot (the daemon's OnStation hook).
-func (w *StatusWriter) Station(s State) {
+func (w *Writer) Station(s station.State) {
 	w.mu.Lock()
 	w.st.Mode = string(s.Mode)
 	w.st.PatronPresent = s.PatronPresent
@@ -212,11 +216,11 @@ func (w *StatusWriter) Station(s State) {
 	for n := range s.DeviceErrors {
 		names[n] = true
 	}
-	byName := map[string]ScannerStatus{}
+	byName := map[string]Scanner{}
 	for _, sc := range w.st.Scanners {
 		byName[sc.Name] = sc
 	}
-	scanners := make([]ScannerStatus, 0, len(names))
+	scanners := make([]Scanner, 0, len(names))
 	for n := range names {
 		sc := byName[n]
 		sc.Name = n
@@ -229,7 +233,7 @@ func (w *StatusWriter) Station(s State) {
 		}
 		scanners = append(scanners, sc)
 	}
-	slices.SortFunc(scanners, func(a, b ScannerStatus) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(scanners, func(a, b Scanner) int { return strings.Compare(a.Name, b.Name) })
 	w.st.Scanners = scanners
 	w.mu.Unlock()
 	w.touch()
@@ -237,7 +241,7 @@ func (w *StatusWriter) Station(s State) {
 
 // Store takes a store snapshot (the daemon's OnStore hook). Records are
 // counted from the growth of Appended, so an undo takes one back.
-func (w *StatusWriter) Store(s store.Status) {
+func (w *Writer) Store(s store.Status) {
 	w.mu.Lock()
 	w.rollDay()
 	delta := s.Appended - w.appended
@@ -252,13 +256,13 @@ func (w *StatusWriter) Store(s store.Status) {
 }
 
 // rollDay resets the day's count after local midnight. Callers hold mu.
-func (w *StatusWriter) rollDay() {
+func (w *Writer) rollDay() {
 	if day := w.now().In(w.loc).Format(time.DateOnly); day != w.st.Day {
 		w.st.Day, w.st.RecordsToday = day, 0
 	}
 }
 
-func (w *StatusWriter) touch() {
+func (w *Writer) touch() {
 	select {
 	case w.dirty <- struct{}{}:
 	default:
@@ -266,7 +270,7 @@ func (w *StatusWriter) touch() {
 }
 
 // Snapshot returns the current status.
-func (w *StatusWriter) Snapshot() Status {
+func (w *Writer) Snapshot() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.st
@@ -278,7 +282,7 @@ func (w *StatusWriter) Snapshot() Status {
 // interval), and once more with state "stopped" when ctx ends. Cancel it
 // only after the daemon has stopped, so "stopped" is the last word. Write
 // failures are logged, never fatal: the status file is informational.
-func (w *StatusWriter) Run(ctx context.Context) error {
+func (w *Writer) Run(ctx context.Context) error {
 	w.flush()
 	// Sleep until something changes: an idle kiosk must cost nothing, so no
 	// ticker. A change arms one write after interval (coalescing a burst);
@@ -290,7 +294,7 @@ func (w *StatusWriter) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			w.mu.Lock()
-			w.st.State = StateStopped
+			w.st.State = Stopped
 			w.mu.Unlock()
 			return w.flush()
 		case <-w.dirty:
@@ -314,19 +318,19 @@ func (w *StatusWriter) Run(ctx context.Context) error {
 }
 
 // untilMidnight is the wait until just after the next local midnight.
-func (w *StatusWriter) untilMidnight() time.Duration {
+func (w *Writer) untilMidnight() time.Duration {
 	now := w.now().In(w.loc)
 	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 1, 0, w.loc)
 	return next.Sub(now)
 }
 
-func (w *StatusWriter) flush() error {
+func (w *Writer) flush() error {
 	w.mu.Lock()
 	w.st.UpdatedAt = w.now()
 	s := w.st
 	s.Scanners = slices.Clone(w.st.Scanners)
 	w.mu.Unlock()
-	err := WriteStatusFile(w.path, s)
+	err := Write(w.path, s)
 	// Log a failure once, not on every change: a read-only state_dir is
 	// already reported loudly by the store.
 	if err != nil && (w.lastErr == nil || w.lastErr.Error() != err.Error()) {

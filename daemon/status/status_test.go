@@ -1,4 +1,4 @@
-package daemon
+package status
 
 import (
 	"context"
@@ -12,26 +12,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
 )
 
 func TestStatusFileRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state", StatusFileName)
+	path := filepath.Join(t.TempDir(), "state", FileName)
 	at := time.Date(2026, 3, 4, 10, 11, 12, 0, time.UTC)
 	want := Status{
-		Version: "1.2.3", Station: "desk-1", PID: 42, State: StateRunning, StartedAt: at, UpdatedAt: at.Add(time.Minute),
+		Version: "1.2.3", Station: "desk-1", PID: 42, State: Running, StartedAt: at, UpdatedAt: at.Add(time.Minute),
 		Mode: "loan", PatronPresent: true, ItemsInSession: 3, DataFile: "/d/OffCirc.dat", Day: "2026-03-04",
 		RecordsToday: 5, RecordsTotal: 99, SpoolDepth: 2, Degraded: true, LastWriteError: "store: disk full",
-		Scanners: []ScannerStatus{
+		Scanners: []Scanner{
 			{Name: "desk", State: "connected", LastScan: at},
 			{Name: "drop", State: "waiting", LastError: "serial: no port"},
 		},
 	}
-	if err := WriteStatusFile(path, want); err != nil {
+	if err := Write(path, want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadStatusFile(path)
+	got, err := Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,18 +49,18 @@ func TestStatusFileRoundTrip(t *testing.T) {
 	// No temp files left behind by the atomic write.
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
-		t.Errorf("state dir holds %d entries, want only %s", len(entries), StatusFileName)
+		t.Errorf("state dir holds %d entries, want only %s", len(entries), FileName)
 	}
 }
 
 func TestReadStatusFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadStatusFile(filepath.Join(dir, "none.json")); !errors.Is(err, ErrNoStatus) {
+	if _, err := Read(filepath.Join(dir, "none.json")); !errors.Is(err, ErrNoStatus) {
 		t.Errorf("missing file: err %v, want ErrNoStatus", err)
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{\"state\": "), 0o644)
-	if _, err := ReadStatusFile(bad); err == nil || errors.Is(err, ErrNoStatus) || !strings.HasPrefix(err.Error(), "status: ") {
+	if _, err := Read(bad); err == nil || errors.Is(err, ErrNoStatus) || !strings.HasPrefix(err.Error(), "status: ") {
 		t.Errorf("torn file: err %v, want a status: parse error", err)
 	}
 }
@@ -76,11 +77,11 @@ func (m *manualNow) set(t time.Time) { m.mu.Lock(); m.t = t; m.mu.Unlock() }
 func TestStatusWriterCounts(t *testing.T) {
 	loc := time.FixedZone("X", 3600)
 	clk := &manualNow{t: time.Date(2026, 3, 4, 22, 0, 0, 0, loc)}
-	path := filepath.Join(t.TempDir(), StatusFileName)
+	path := filepath.Join(t.TempDir(), FileName)
 	// An earlier run of the same day left counts behind.
-	WriteStatusFile(path, Status{Day: "2026-03-04", RecordsToday: 7, RecordsTotal: 100})
+	Write(path, Status{Day: "2026-03-04", RecordsToday: 7, RecordsTotal: 100})
 
-	w := NewStatusWriter(StatusWriterOptions{Path: path, Station: "s", Mode: "loan", Scanners: []string{"desk"}, Location: loc, Now: clk.now})
+	w := NewWriter(WriterOptions{Path: path, Station: "s", Mode: "loan", Scanners: []string{"desk"}, Location: loc, Now: clk.now})
 	steps := []struct {
 		name        string
 		at          time.Time
@@ -110,19 +111,19 @@ func TestStatusWriterCounts(t *testing.T) {
 }
 
 func TestStatusWriterStationSnapshot(t *testing.T) {
-	w := NewStatusWriter(StatusWriterOptions{Path: filepath.Join(t.TempDir(), StatusFileName), Mode: "loan", Scanners: []string{"drop", "desk"}})
+	w := NewWriter(WriterOptions{Path: filepath.Join(t.TempDir(), FileName), Mode: "loan", Scanners: []string{"drop", "desk"}})
 	if got := w.Snapshot().Scanners; len(got) != 2 || got[0].Name != "drop" || got[0].State != "" {
 		t.Fatalf("configured scanners before any event: %+v", got)
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	w.Station(State{
-		Mode: ModeReturn, PatronPresent: true, ItemsInSession: 2,
+	w.Station(station.State{
+		Mode: station.ModeReturn, PatronPresent: true, ItemsInSession: 2,
 		LastScan:     map[string]time.Time{"desk": at},
 		Devices:      map[string]devices.State{"desk": devices.StateConnected, "drop": devices.StateWaiting, "console": devices.StateConnected},
 		DeviceErrors: map[string]string{"drop": "serial: no such port"},
 	})
 	got := w.Snapshot()
-	want := []ScannerStatus{
+	want := []Scanner{
 		{Name: "console", State: "connected"},
 		{Name: "desk", State: "connected", LastScan: at},
 		{Name: "drop", State: "waiting", LastError: "serial: no such port"},
@@ -134,7 +135,7 @@ func TestStatusWriterStationSnapshot(t *testing.T) {
 		t.Errorf("mode %q patron %v items %d", got.Mode, got.PatronPresent, got.ItemsInSession)
 	}
 	// A scanner that reconnects loses its old error; its last scan stays.
-	w.Station(State{Mode: ModeReturn, LastScan: map[string]time.Time{"desk": at}, Devices: map[string]devices.State{"drop": devices.StateConnected}})
+	w.Station(station.State{Mode: station.ModeReturn, LastScan: map[string]time.Time{"desk": at}, Devices: map[string]devices.State{"drop": devices.StateConnected}})
 	for _, sc := range w.Snapshot().Scanners {
 		if sc.Name == "drop" && (sc.State != "connected" || sc.LastError != "") {
 			t.Errorf("drop after reconnect: %+v", sc)
@@ -149,16 +150,16 @@ func TestStatusWriterStationSnapshot(t *testing.T) {
 // changes within the interval, never holds a patron ID, and says stopped
 // at the end.
 func TestStatusWriterRun(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "st", StatusFileName)
-	w := NewStatusWriter(StatusWriterOptions{Path: path, Version: "v9", Station: "desk-1", Mode: "loan", Interval: 10 * time.Millisecond})
+	path := filepath.Join(t.TempDir(), "st", FileName)
+	w := NewWriter(WriterOptions{Path: path, Version: "v9", Station: "desk-1", Mode: "loan", Interval: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 
-	waitFor(t, func() bool { s, err := ReadStatusFile(path); return err == nil && s.State == StateRunning })
-	w.Station(State{Mode: ModeLoan, PatronPresent: true, ItemsInSession: 1})
+	waitFor(t, func() bool { s, err := Read(path); return err == nil && s.State == Running })
+	w.Station(station.State{Mode: station.ModeLoan, PatronPresent: true, ItemsInSession: 1})
 	w.Store(store.Status{Appended: 1})
-	waitFor(t, func() bool { s, _ := ReadStatusFile(path); return s.PatronPresent && s.RecordsTotal == 1 })
+	waitFor(t, func() bool { s, _ := Read(path); return s.PatronPresent && s.RecordsTotal == 1 })
 
 	cancel()
 	select {
@@ -166,11 +167,11 @@ func TestStatusWriterRun(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
-	s, err := ReadStatusFile(path)
+	s, err := Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.State != StateStopped || s.PID != os.Getpid() || s.Version != "v9" || s.Station != "desk-1" {
+	if s.State != Stopped || s.PID != os.Getpid() || s.Version != "v9" || s.Station != "desk-1" {
 		t.Errorf("final status %+v", s)
 	}
 	raw, _ := os.ReadFile(path)
@@ -189,8 +190,8 @@ func TestStatusWriterRun(t *testing.T) {
 // interval, not once per change.
 func TestStatusWriterCoalesces(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, StatusFileName)
-	w := NewStatusWriter(StatusWriterOptions{Path: path, Interval: 50 * time.Millisecond})
+	path := filepath.Join(dir, FileName)
+	w := NewWriter(WriterOptions{Path: path, Interval: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
@@ -213,7 +214,7 @@ func TestStatusWriterCoalesces(t *testing.T) {
 	if max := int(elapsed/(50*time.Millisecond)) + 2; writes > max {
 		t.Errorf("%d writes during a %v burst, want at most %d", writes, elapsed, max)
 	}
-	if s, _ := ReadStatusFile(path); s.RecordsTotal != 200 || s.State != StateStopped {
+	if s, _ := Read(path); s.RecordsTotal != 200 || s.State != Stopped {
 		t.Errorf("final: total %d state %s", s.RecordsTotal, s.State)
 	}
 }
@@ -234,29 +235,29 @@ func FuzzReadStatusFile(f *testing.F) {
 	f.Add([]byte(`{`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		path := filepath.Join(t.TempDir(), StatusFileName)
+		path := filepath.Join(t.TempDir(), FileName)
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Skip()
 		}
-		s, err := ReadStatusFile(path)
+		s, err := Read(path)
 		if err != nil {
 			return
 		}
 		// Whatever parsed writes back and reads the same.
-		if err := WriteStatusFile(path, s); err != nil {
+		if err := Write(path, s); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadStatusFile(path); err != nil {
+		if _, err := Read(path); err != nil {
 			t.Fatalf("rewritten status unreadable: %v", err)
 		}
 	})
 }
 
 func BenchmarkWriteStatusFile(b *testing.B) {
-	path := filepath.Join(b.TempDir(), StatusFileName)
-	s := Status{State: StateRunning, Scanners: []ScannerStatus{{Name: "desk", State: "connected"}, {Name: "drop", State: "waiting"}}}
+	path := filepath.Join(b.TempDir(), FileName)
+	s := Status{State: Running, Scanners: []Scanner{{Name: "desk", State: "connected"}, {Name: "drop", State: "waiting"}}}
 	for b.Loop() {
-		if err := WriteStatusFile(path, s); err != nil {
+		if err := Write(path, s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -265,7 +266,7 @@ func BenchmarkWriteStatusFile(b *testing.B) {
 // BenchmarkStatusWriterStore is the cost the status file adds to each
 // station event (the hook runs on the station goroutine).
 func BenchmarkStatusWriterStore(b *testing.B) {
-	w := NewStatusWriter(StatusWriterOptions{Path: filepath.Join(b.TempDir(), StatusFileName)})
+	w := NewWriter(WriterOptions{Path: filepath.Join(b.TempDir(), FileName)})
 	var n int64
 	for b.Loop() {
 		n++
