@@ -47,7 +47,3 @@ func KeyName(usage uint8) string {
 	}
 	return ""
 }
-
-// KeyCommands are the commands a keypad key can send; "ack" silences a
-// repeating write-failure alarm.
-var KeyCommands = []string{"loan", "return", "toggle", "done", "undo", "ack"}

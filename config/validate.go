@@ -20,9 +20,6 @@ var (
 	ReplayDecoders = []string{"serial", "hid-pos", "hid-keyboard"}
 	BeepProfiles   = []string{"none", "bel", "honeywell", "zebra-ssi", "datalogic", "hid-pos"}
 	BeeperTypes    = []string{"pcspeaker", "command", "bell", "none"}
-	// PatternNames are the feedback patterns of SPEC §3, the keys of
-	// [patterns] and of a scanner's beep_bytes.
-	PatternNames = []string{"good", "patron", "mode-loan", "mode-return", "double", "reject", "write-failure", "undo"}
 
 	modes      = []string{"loan", "return"}
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -304,8 +301,8 @@ func (v *validator) scanner(i int) {
 	}
 	for _, name := range sortedKeys(s.BeepBytes) {
 		path := at("beep_bytes." + name)
-		if !slices.Contains(PatternNames, name) {
-			v.errorf(path, "%sbeep_bytes: %q is not a pattern name (%s)", label, name, strings.Join(PatternNames, ", "))
+		if !slices.Contains(Patterns, Pattern(name)) {
+			v.errorf(path, "%sbeep_bytes: %q is not a pattern name (%s)", label, name, joinNames(Patterns, ", "))
 		}
 		if _, err := ParseHex(s.BeepBytes[name]); err != nil {
 			v.errorf(path, "%sbeep_bytes.%s: %q is not hex bytes such as \"16 07 0D\"", label, name, s.BeepBytes[name])
@@ -346,8 +343,8 @@ func (v *validator) keypad() {
 			}
 			v.errorf(path, "keypad: unknown key %q%s; use names such as KP_0..KP_9, KP_ENTER, KP_PLUS, A..Z, F1..F12", name, hint)
 		}
-		if cmd := k.Keys[name]; !slices.Contains(KeyCommands, cmd) {
-			v.errorf(path, "keypad: key %s: command %q is not one of %s", name, cmd, strings.Join(KeyCommands, " | "))
+		if cmd := k.Keys[name]; !slices.Contains(Commands, Command(cmd)) {
+			v.errorf(path, "keypad: key %s: command %q is not one of %s", name, cmd, joinNames(Commands, " | "))
 		}
 	}
 }
@@ -369,8 +366,8 @@ func (v *validator) beeper(i int) {
 func (v *validator) patterns() {
 	for _, name := range sortedKeys(v.c.Patterns) {
 		path := "patterns." + name
-		if !slices.Contains(PatternNames, name) {
-			v.errorf(path, "patterns: %q is not a pattern name (%s)", name, strings.Join(PatternNames, ", "))
+		if !slices.Contains(Patterns, Pattern(name)) {
+			v.errorf(path, "patterns: %q is not a pattern name (%s)", name, joinNames(Patterns, ", "))
 			continue
 		}
 		for j, tone := range v.c.Patterns[name] {

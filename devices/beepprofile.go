@@ -2,19 +2,18 @@ package devices
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/offcircd/offcircd/config"
 )
 
 // Scanner-side beep profiles for serial scanners: the bytes the host
 // writes to make the scanner itself sound a pattern. Pattern names are the
 // feedback pattern names of the config ("good", "reject", ...); they are
 // repeated here as strings so devices does not depend on the daemon.
-
-// ErrUnknownPattern is returned for a pattern name no profile knows.
-var ErrUnknownPattern = errors.New("unknown feedback pattern")
 
 // Zebra SSI (Simple Serial Interface) constants.
 const (
@@ -84,9 +83,6 @@ var simpleProfiles = map[string][]byte{
 	"datalogic": bel,
 }
 
-// serialBeepPatterns lists the patterns every profile covers.
-var serialBeepPatterns = []string{"good", "patron", "mode-loan", "mode-return", "double", "reject", "write-failure", "undo"}
-
 // SerialBeepProfiles lists the profile names SerialBeepBytes accepts
 // besides raw hex bytes.
 func SerialBeepProfiles() []string {
@@ -107,7 +103,7 @@ func SerialBeepProfiles() []string {
 func SerialBeepBytes(profile, pattern string, overrides map[string]string) ([]byte, error) {
 	if !knownPattern(pattern) {
 		if _, ok := overrides[pattern]; !ok {
-			return nil, fmt.Errorf("serial: beep %q: %w", pattern, ErrUnknownPattern)
+			return nil, fmt.Errorf("serial: beep %q: %w", pattern, config.ErrUnknownPattern)
 		}
 	}
 	if h, ok := overrides[pattern]; ok {
@@ -138,14 +134,9 @@ func SerialBeepBytes(profile, pattern string, overrides map[string]string) ([]by
 	return b, nil
 }
 
-func knownPattern(p string) bool {
-	for _, k := range serialBeepPatterns {
-		if k == p {
-			return true
-		}
-	}
-	return false
-}
+// knownPattern reports whether p is one of config.Patterns: every profile
+// covers them all.
+func knownPattern(p string) bool { return slices.Contains(config.Patterns, config.Pattern(p)) }
 
 // parseHexBytes reads hex bytes written with or without spaces, commas or
 // 0x prefixes: "16 07 0D", "16070d", "0x16,0x07,0x0d".
@@ -165,8 +156,8 @@ func parseHexBytes(s string) ([]byte, error) {
 // checkBeepProfile validates a scanner's beep settings once, at start,
 // so a typo is reported before the first scan instead of at every beep.
 func checkBeepProfile(profile string, overrides map[string]string) error {
-	for _, p := range serialBeepPatterns {
-		if _, err := SerialBeepBytes(profile, p, overrides); err != nil {
+	for _, p := range config.Patterns {
+		if _, err := SerialBeepBytes(profile, string(p), overrides); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offcircd/offcircd/config"
 )
 
 var updateSerialGolden = flag.Bool("update-serial", false, "rewrite testdata/serial golden files")
@@ -71,8 +73,8 @@ func TestSerialBeepProfilesGolden(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# profile  pattern  bytes\n")
 	for _, prof := range []string{"none", "bel", "honeywell", "datalogic", "zebra-ssi", "1B 42 0D"} {
-		for _, pat := range serialBeepPatterns {
-			got, err := SerialBeepBytes(prof, pat, nil)
+		for _, pat := range config.Patterns {
+			got, err := SerialBeepBytes(prof, string(pat), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +102,7 @@ func TestSerialBeepBytes(t *testing.T) {
 		{"bel", "patron", over, "07", nil},
 		{"zebra-ssi", "write-failure", nil, "05 E6 04 00 14 FE FD", nil},
 		{"16070d", "undo", nil, "16 07 0D", nil},
-		{"bel", "fanfare", nil, "", ErrUnknownPattern},
+		{"bel", "fanfare", nil, "", config.ErrUnknownPattern},
 	} {
 		got, err := SerialBeepBytes(tc.profile, tc.pattern, tc.over)
 		if fmt.Sprintf("% X", got) != tc.want || !errors.Is(err, tc.err) {

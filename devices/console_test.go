@@ -45,7 +45,7 @@ func summary(evs []Event) string {
 		case KindState:
 			b = append(b, "state:"+string(ev.State))
 		case KindCommand:
-			b = append(b, "cmd:"+ev.Command)
+			b = append(b, "cmd:"+string(ev.Command))
 		}
 	}
 	return strings.Join(b, " ")

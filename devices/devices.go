@@ -40,15 +40,15 @@ const (
 // Event is what a source delivers to the station.
 type Event struct {
 	Kind      Kind
-	Source    string    // the scanner or keypad name from the config
-	Time      time.Time // when the input completed
-	Data      string    // KindScan: the barcode, AIM identifier stripped unless configured
-	Symbology string    // KindScan: AIM identifier ("]E0") or vendor symbology, "" if unknown
-	Patron    bool      // KindScan: the source knows this is a patron ID (keypad digit entry)
-	Command   string    // KindCommand: loan | return | toggle | done | undo | ack
-	State     State     // KindState
-	Err       error     // KindBad: why the input was unusable; KindState: the last error
-	Raw       []byte    // the raw input the event was decoded from, when known (monitor --raw)
+	Source    string         // the scanner or keypad name from the config
+	Time      time.Time      // when the input completed
+	Data      string         // KindScan: the barcode, AIM identifier stripped unless configured
+	Symbology string         // KindScan: AIM identifier ("]E0") or vendor symbology, "" if unknown
+	Patron    bool           // KindScan: the source knows this is a patron ID (keypad digit entry)
+	Command   config.Command // KindCommand: one of config.Commands
+	State     State          // KindState
+	Err       error          // KindBad: why the input was unusable; KindState: the last error
+	Raw       []byte         // the raw input the event was decoded from, when known (monitor --raw)
 }
 
 // Source is one scanner or keypad. Run delivers events until ctx is

@@ -403,7 +403,7 @@ func TestHIDBeep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Beep("bogus"); !errors.Is(err, ErrUnknownPattern) {
+	if err := s.Beep("bogus"); !errors.Is(err, config.ErrUnknownPattern) {
 		t.Errorf("unknown pattern: %v", err)
 	}
 	dev.mu.Lock()

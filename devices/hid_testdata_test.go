@@ -59,7 +59,7 @@ func hidLoadCase(t testing.TB, dir string) (*Capture, config.Scanner, []string) 
 func hidDescribe(ev Event) string {
 	kind := map[Kind]string{KindScan: "scan", KindBad: "bad", KindCommand: "command", KindState: "state"}[ev.Kind]
 	if ev.Kind == KindCommand {
-		return "command " + ev.Command
+		return "command " + string(ev.Command)
 	}
 	sym := ev.Symbology
 	if sym == "" {

@@ -261,7 +261,7 @@ func (d *posDecoder) Idle(t time.Time) []Event {
 // pattern). nil means no scanner-side beep.
 func posBeep(sc config.Scanner, pattern string) ([]byte, error) {
 	if !knownPattern(pattern) {
-		return nil, fmt.Errorf("hid-pos: %w %q", ErrUnknownPattern, pattern)
+		return nil, fmt.Errorf("hid-pos: %w %q", config.ErrUnknownPattern, pattern)
 	}
 	if h, ok := sc.BeepBytes[pattern]; ok {
 		return config.ParseHex(h)

@@ -50,7 +50,7 @@ func newKeypadSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (S
 // digits + Enter into a patron scan.
 type keypadDecoder struct {
 	track   kbdTracker
-	keys    map[uint8]string // usage → command
+	keys    map[uint8]config.Command // usage → command
 	entry   bool
 	digits  []byte
 	last    time.Time
@@ -60,7 +60,7 @@ type keypadDecoder struct {
 
 // newKeypadDecoder maps the configured key names to usages (config.KeyUsages).
 func newKeypadDecoder(kp *config.Keypad) (*keypadDecoder, error) {
-	d := &keypadDecoder{track: kbdTracker{reportID: kp.ReportID}, keys: map[uint8]string{}, entry: kp.PatronEntry}
+	d := &keypadDecoder{track: kbdTracker{reportID: kp.ReportID}, keys: map[uint8]config.Command{}, entry: kp.PatronEntry}
 	var unknown []string
 	for name, cmd := range kp.Keys {
 		u, ok := config.KeyUsages[strings.ToUpper(name)]
@@ -68,7 +68,7 @@ func newKeypadDecoder(kp *config.Keypad) (*keypadDecoder, error) {
 			unknown = append(unknown, name)
 			continue
 		}
-		d.keys[u] = cmd
+		d.keys[u] = config.Command(cmd)
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)

@@ -407,7 +407,7 @@ func TestSerialBeepPTY(t *testing.T) {
 	if ev := next(t, out, notState); ev.Kind != KindScan || ev.Data != "A1" {
 		t.Fatalf("after ACK: %+v", ev)
 	}
-	if err := src.Beep("no-such-pattern"); !errors.Is(err, ErrUnknownPattern) {
+	if err := src.Beep("no-such-pattern"); !errors.Is(err, config.ErrUnknownPattern) {
 		t.Fatalf("unknown pattern: %v", err)
 	}
 }

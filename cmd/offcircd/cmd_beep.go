@@ -60,7 +60,7 @@ func patternList() string {
 func runBeep(cmd *cobra.Command, args []string, f beepFlags) error {
 	pats := feedback.All
 	if len(args) == 1 && args[0] != "all" {
-		p, err := feedback.ParsePattern(args[0])
+		p, err := config.ParsePattern(args[0])
 		if err != nil {
 			return usageErr("unknown pattern %q: want one of %s, or all", args[0], patternList())
 		}

@@ -70,7 +70,7 @@ func (p *eventPrinter) event(ev devices.Event) {
 	case devices.KindBad:
 		rest = fmt.Sprintf("%q  %v", ev.Data, ev.Err)
 	case devices.KindCommand:
-		rest = ev.Command
+		rest = string(ev.Command)
 	case devices.KindState:
 		rest = string(ev.State)
 		if ev.Err != nil {

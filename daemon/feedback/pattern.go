@@ -4,21 +4,23 @@
 // blocking scanning.
 package feedback
 
-// Pattern names one kind of feedback; the names are part of the config
-// (`[patterns]`) and of the command sink's argument.
-type Pattern string
+import "github.com/offcircd/offcircd/config"
 
-// The patterns of SPEC §3.
+// Pattern names one kind of feedback. The names are config's table (one list
+// for config, station, devices and docs); this package gives them sound.
+type Pattern = config.Pattern
+
+// The patterns of SPEC §3, under the names the station uses.
 const (
-	Good         Pattern = "good"          // record durable on disk
-	Patron       Pattern = "patron"        // patron accepted
-	ModeLoan     Pattern = "mode-loan"     // station switched to loan
-	ModeReturn   Pattern = "mode-return"   // station switched to return
-	Double       Pattern = "double"        // double read ignored
-	Reject       Pattern = "reject"        // scan rejected
-	WriteFailure Pattern = "write-failure" // record spooled / could not be written
-	Undo         Pattern = "undo"          // last record taken back
+	Good         = config.PatternGood         // record durable on disk
+	Patron       = config.PatternPatron       // patron accepted
+	ModeLoan     = config.PatternModeLoan     // station switched to loan
+	ModeReturn   = config.PatternModeReturn   // station switched to return
+	Double       = config.PatternDouble       // double read ignored
+	Reject       = config.PatternReject       // scan rejected
+	WriteFailure = config.PatternWriteFailure // record spooled / could not be written
+	Undo         = config.PatternUndo         // last record taken back
 )
 
 // All lists every pattern in a stable order (for `offcircd beep all`).
-var All = []Pattern{Good, Patron, ModeLoan, ModeReturn, Double, Reject, WriteFailure, Undo}
+var All = config.Patterns

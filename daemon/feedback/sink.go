@@ -18,8 +18,6 @@ import (
 
 // Sentinel errors for expected states, tested with errors.Is.
 var (
-	// ErrUnknownPattern: a pattern name that is not one of All.
-	ErrUnknownPattern = errors.New("unknown pattern")
 	// ErrNoSpeaker: no PC speaker device on this machine (or none usable).
 	ErrNoSpeaker = errors.New("no PC speaker found")
 	// ErrUnsupported: the sink cannot work on this operating system.

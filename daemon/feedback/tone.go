@@ -144,11 +144,3 @@ func ParseTones(triples [][]int) ([]Tone, error) {
 	}
 	return out, nil
 }
-
-// ParsePattern checks a pattern name given by a person (`offcircd beep NAME`).
-func ParsePattern(s string) (Pattern, error) {
-	if p := Pattern(s); Known(p) {
-		return p, nil
-	}
-	return "", fmt.Errorf("feedback: unknown pattern %q (known: %v): %w", s, All, ErrUnknownPattern)
-}

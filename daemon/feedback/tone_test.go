@@ -1,7 +1,6 @@
 package feedback_test
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -109,19 +108,6 @@ func TestPatternsFromConfig(t *testing.T) {
 				t.Errorf("%d patterns, want %d", len(got), len(feedback.All))
 			}
 		})
-	}
-}
-
-func TestParsePattern(t *testing.T) {
-	for _, p := range feedback.All {
-		if got, err := feedback.ParsePattern(string(p)); err != nil || got != p {
-			t.Errorf("%s: %v %v", p, got, err)
-		}
-	}
-	for _, bad := range []string{"", "GOOD", "all", "good "} {
-		if _, err := feedback.ParsePattern(bad); !errors.Is(err, feedback.ErrUnknownPattern) {
-			t.Errorf("%q: err = %v", bad, err)
-		}
 	}
 }
 

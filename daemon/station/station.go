@@ -42,14 +42,32 @@ type Feedback interface {
 	Ack()
 }
 
-// Commands understood in control barcodes and from the keypad.
+// Command is a station command (control barcode or keypad key); the names
+// are config's table, config.Commands.
+type Command = config.Command
+
+// Kind says what an event turned out to be, in an Outcome.
+type Kind string
+
+// Outcome kinds.
 const (
-	CmdLoan   = "loan"
-	CmdReturn = "return"
-	CmdToggle = "toggle"
-	CmdDone   = "done"
-	CmdUndo   = "undo"
-	CmdAck    = "ack"
+	KindPatron  Kind = "patron"  // a patron scan (accepted or not)
+	KindItem    Kind = "item"    // an item scan (written or not)
+	KindControl Kind = "control" // a command, from a control barcode or the keypad
+	KindDouble  Kind = "double"  // a double read, ignored
+	KindBad     Kind = "bad"     // input a device could not read
+	KindState   Kind = "state"   // a device state change
+	KindUnknown Kind = "unknown" // a scan that is neither patron nor item
+)
+
+// Class is what a scan is taken for (SPEC §2).
+type Class int
+
+// Scan classes.
+const (
+	ClassUnknown Class = iota // matches neither pattern: refused
+	ClassPatron
+	ClassItem
 )
 
 // Outcome is what the station decided for one event; Handle returns it so
@@ -58,8 +76,8 @@ type Outcome struct {
 	Pattern feedback.Pattern // "" when nothing is played
 	Record  *encoder.Record  // the record written, if any
 	Spooled bool             // the record went to the spool, not the data file
-	Kind    string           // patron | item | control | bad | state
-	Reason  string           // why a scan was rejected or ignored
+	Kind    Kind
+	Reason  string // why a scan was rejected or ignored
 }
 
 // State is a snapshot of the station for the status file.
@@ -216,7 +234,7 @@ func (s *Station) Handle(ev devices.Event) Outcome {
 		o = s.deviceState(ev)
 	case devices.KindBad:
 		s.lastRead[ev.Source] = lastRead{}
-		o = Outcome{Kind: "bad", Pattern: feedback.Reject, Reason: errString(ev.Err)}
+		o = Outcome{Kind: KindBad, Pattern: feedback.Reject, Reason: errString(ev.Err)}
 		s.log.Warn("scan rejected: unreadable input", "source", ev.Source, "reason", o.Reason)
 	case devices.KindCommand:
 		s.state.LastScan[ev.Source] = ev.Time
@@ -230,7 +248,7 @@ func (s *Station) Handle(ev devices.Event) Outcome {
 			delete(s.lastRead, ev.Source)
 		}
 	default:
-		o = Outcome{Kind: "bad", Reason: fmt.Sprintf("unknown event kind %d", ev.Kind)}
+		o = Outcome{Kind: KindBad, Reason: fmt.Sprintf("unknown event kind %d", ev.Kind)}
 	}
 	if o.Pattern != "" && s.fb != nil {
 		src := ev.Source
@@ -255,7 +273,7 @@ func (s *Station) deviceState(ev devices.Event) Outcome {
 		args = append(args, "err", ev.Err)
 	}
 	s.log.Info("device", args...)
-	return Outcome{Kind: "state"}
+	return Outcome{Kind: KindState}
 }
 
 func (s *Station) scan(ev devices.Event) Outcome {
@@ -265,46 +283,46 @@ func (s *Station) scan(ev devices.Event) Outcome {
 		ev.Time.Sub(lr.at) >= 0 && ev.Time.Sub(lr.at) < s.doubleWindow {
 		s.lastRead[ev.Source] = lastRead{data: ev.Data, at: ev.Time}
 		s.log.Info("double read ignored", "source", ev.Source, "scan", s.maskUnknown(ev))
-		return Outcome{Kind: "double", Pattern: feedback.Double, Reason: "double read"}
+		return Outcome{Kind: KindDouble, Pattern: feedback.Double, Reason: "double read"}
 	}
 	s.lastRead[ev.Source] = lastRead{data: ev.Data, at: ev.Time}
 	s.expireByEventTime(ev.Time)
 
 	if s.prefix != "" && strings.HasPrefix(ev.Data, s.prefix) {
-		cmd := strings.ToLower(strings.TrimPrefix(ev.Data, s.prefix))
+		cmd := Command(strings.ToLower(strings.TrimPrefix(ev.Data, s.prefix)))
 		return s.command(ev, cmd)
 	}
 	mode := s.modeFor(ev.Source)
 	switch s.classify(ev) {
-	case "patron":
+	case ClassPatron:
 		return s.patronScan(ev, mode)
-	case "item":
+	case ClassItem:
 		return s.itemScan(ev, mode)
 	default:
-		return s.reject(ev, "unknown", "matches neither patron_pattern nor item_pattern")
+		return s.reject(ev, KindUnknown, "matches neither patron_pattern nor item_pattern")
 	}
 }
 
 // classify applies SPEC §2: patterns when configured, else workflow state.
-func (s *Station) classify(ev devices.Event) string {
+func (s *Station) classify(ev devices.Event) Class {
 	switch {
 	case ev.Patron:
-		return "patron"
+		return ClassPatron
 	case s.patRE == nil && s.itemRE == nil:
 		if s.modeFor(ev.Source) == ModeLoan && s.patron == "" {
-			return "patron"
+			return ClassPatron
 		}
-		return "item"
+		return ClassItem
 	case s.patRE != nil && s.patRE.MatchString(ev.Data):
-		return "patron"
+		return ClassPatron
 	case s.itemRE != nil && s.itemRE.MatchString(ev.Data):
-		return "item"
+		return ClassItem
 	case s.patRE == nil:
-		return "patron" // only item_pattern set: anything else is a patron ID
+		return ClassPatron // only item_pattern set: anything else is a patron ID
 	case s.itemRE == nil:
-		return "item" // only patron_pattern set: anything else is an item
+		return ClassItem // only patron_pattern set: anything else is an item
 	}
-	return ""
+	return ClassUnknown
 }
 
 func (s *Station) modeFor(source string) Mode {
@@ -316,26 +334,26 @@ func (s *Station) modeFor(source string) Mode {
 
 func (s *Station) patronScan(ev devices.Event, mode Mode) Outcome {
 	if mode != ModeLoan {
-		return s.reject(ev, "patron", "patron ID scanned in return mode")
+		return s.reject(ev, KindPatron, "patron ID scanned in return mode")
 	}
 	if err := encoder.ValidatePatron(ev.Data); err != nil {
-		return s.reject(ev, "patron", "invalid patron ID: "+err.Error())
+		return s.reject(ev, KindPatron, "invalid patron ID: "+err.Error())
 	}
 	replaced := s.patron != ""
 	s.patron, s.items = ev.Data, 0
 	s.touch(ev.Time)
 	s.log.Info("patron session started", "source", ev.Source, "patron", s.mask(ev.Data), "replaced", replaced)
-	return Outcome{Kind: "patron", Pattern: feedback.Patron}
+	return Outcome{Kind: KindPatron, Pattern: feedback.Patron}
 }
 
 func (s *Station) itemScan(ev devices.Event, mode Mode) Outcome {
 	if err := encoder.ValidateItem(ev.Data); err != nil {
-		return s.reject(ev, "item", "invalid item barcode: "+err.Error())
+		return s.reject(ev, KindItem, "invalid item barcode: "+err.Error())
 	}
 	rec := encoder.Record{Time: ev.Time.In(s.loc), Type: encoder.Return, Item: ev.Data}
 	if mode == ModeLoan {
 		if s.patron == "" {
-			return s.reject(ev, "item", "item scanned in loan mode without a patron")
+			return s.reject(ev, KindItem, "item scanned in loan mode without a patron")
 		}
 		rec.Type, rec.Patron = encoder.Loan, s.patron
 	}
@@ -357,9 +375,9 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	if err != nil {
 		s.log.Error("record NOT written: scan refused", "source", ev.Source, "type", rec.Type.String(),
 			"item", rec.Item, "patron", s.mask(rec.Patron), "err", err)
-		return Outcome{Kind: "item", Pattern: feedback.WriteFailure, Reason: "store: " + err.Error()}
+		return Outcome{Kind: KindItem, Pattern: feedback.WriteFailure, Reason: "store: " + err.Error()}
 	}
-	o := Outcome{Kind: "item", Record: &rec, Spooled: ack.Spooled, Pattern: feedback.Good}
+	o := Outcome{Kind: KindItem, Record: &rec, Spooled: ack.Spooled, Pattern: feedback.Good}
 	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", rec.Item}
 	if rec.Patron != "" {
 		args = append(args, "patron", s.mask(rec.Patron))
@@ -373,41 +391,41 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	return o
 }
 
-func (s *Station) command(ev devices.Event, cmd string) Outcome {
-	o := Outcome{Kind: "control"}
+func (s *Station) command(ev devices.Event, cmd Command) Outcome {
+	o := Outcome{Kind: KindControl}
 	switch cmd {
-	case CmdLoan:
+	case config.CmdLoan:
 		o.Pattern = s.setMode(ModeLoan, ev.Source)
-	case CmdReturn:
+	case config.CmdReturn:
 		o.Pattern = s.setMode(ModeReturn, ev.Source)
-	case CmdToggle:
+	case config.CmdToggle:
 		if s.mode == ModeLoan {
 			o.Pattern = s.setMode(ModeReturn, ev.Source)
 		} else {
 			o.Pattern = s.setMode(ModeLoan, ev.Source)
 		}
-	case CmdDone:
+	case config.CmdDone:
 		if s.patron != "" {
 			s.endSession("done")
 		}
 		o.Pattern = modePattern(s.mode)
-	case CmdUndo:
+	case config.CmdUndo:
 		rec, err := s.store.Undo(s.undoWindow)
 		if err != nil {
-			return s.reject(ev, "control", "undo refused: "+err.Error())
+			return s.reject(ev, KindControl, "undo refused: "+err.Error())
 		}
 		if rec.Type == encoder.Loan && s.patron == rec.Patron && s.items > 0 {
 			s.items--
 		}
 		s.log.Info("record undone", "source", ev.Source, "type", rec.Type.String(), "item", rec.Item)
 		o.Pattern = feedback.Undo
-	case CmdAck:
+	case config.CmdAck:
 		if s.fb != nil {
 			s.fb.Ack()
 		}
 		s.log.Info("write-failure alarm acknowledged", "source", ev.Source)
 	default:
-		return s.reject(ev, "control", fmt.Sprintf("unknown command %q", cmd))
+		return s.reject(ev, KindControl, fmt.Sprintf("unknown command %q", cmd))
 	}
 	return o
 }
@@ -430,7 +448,7 @@ func modePattern(m Mode) feedback.Pattern {
 	return feedback.ModeLoan
 }
 
-func (s *Station) reject(ev devices.Event, kind, reason string) Outcome {
+func (s *Station) reject(ev devices.Event, kind Kind, reason string) Outcome {
 	s.log.Warn("scan rejected", "source", ev.Source, "scan", s.maskUnknown(ev), "kind", kind, "reason", reason)
 	return Outcome{Kind: kind, Pattern: feedback.Reject, Reason: reason}
 }

@@ -246,7 +246,7 @@ func TestStationRules(t *testing.T) {
 				ev := devices.Event{Kind: kind, Source: src, Time: now, Data: s.data, Patron: s.patron}
 				switch kind {
 				case devices.KindCommand:
-					ev.Command, ev.Data = s.data, ""
+					ev.Command, ev.Data = config.Command(s.data), ""
 				case devices.KindBad:
 					ev.Err = errors.New("garbage")
 				case devices.KindState:

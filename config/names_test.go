@@ -1,0 +1,57 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParsePattern(t *testing.T) {
+	for _, p := range Patterns {
+		if got, err := ParsePattern(string(p)); err != nil || got != p {
+			t.Errorf("%s: %v %v", p, got, err)
+		}
+	}
+	for _, bad := range []string{"", "GOOD", "all", "good "} {
+		if _, err := ParsePattern(bad); !errors.Is(err, ErrUnknownPattern) {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Command
+		ok   bool
+	}{
+		{"loan", CmdLoan, true}, {"RETURN", CmdReturn, true}, {"Toggle", CmdToggle, true},
+		{"done", CmdDone, true}, {"undo", CmdUndo, true}, {"ACK", CmdAck, true},
+		{"", "", false}, {"loan ", "", false}, {"lend", "", false},
+	} {
+		got, ok := ParseCommand(tt.in)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("ParseCommand(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestDefaultTOMLListsTheTables keeps the commented default configuration
+// (what `offcircd config` prints) equal to the tables: a command, pattern,
+// scanner type or beep profile added to a table and not documented there,
+// or documented and not in the table, fails here.
+func TestDefaultTOMLListsTheTables(t *testing.T) {
+	// Comments wrap: join continued comment lines into one text.
+	doc := strings.ReplaceAll(string(DefaultTOML), "\n# ", " ")
+	for _, want := range []string{
+		"Commands: " + joinNames(Commands, " | ") + " (",
+		"Names: " + joinNames(Patterns, ", ") + ".",
+		"# " + joinNames(ScannerTypes, " | ") + " mode ",
+		"beeps: " + joinNames(BeepProfiles, " | ") + " | hex bytes",
+		"# " + joinNames(ReplayDecoders, " | ") + ", with",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("default.toml does not list %q", want)
+		}
+	}
+}
