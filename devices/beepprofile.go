@@ -75,8 +75,9 @@ var (
 	honeyBeep = []byte{0x16, 0x07, 0x0D} // SYN BEL CR
 )
 
-// simpleProfiles have one beep command; errors sound it twice so they
-// differ from a good read on scanners with a single tone.
+// simpleProfiles have one beep command, the same for every pattern: the
+// scanner sink sounds it in each pattern's rhythm (count and spacing, see
+// OneSound), so the patterns differ by ear on a scanner with one tone.
 var simpleProfiles = map[string][]byte{
 	"bel":       bel,
 	"honeywell": honeyBeep,
@@ -96,7 +97,7 @@ func SerialBeepProfiles() []string {
 
 // SerialBeepBytes returns the bytes to write to a serial scanner for
 // pattern under profile (none | bel | honeywell | zebra-ssi | datalogic |
-// hex bytes such as "16 07 0D", used for every pattern). overrides
+// hex bytes such as "16 07 0D": one command for every pattern, see OneSound). overrides
 // (beep_bytes) maps a pattern name to hex bytes and wins over the profile;
 // an empty override silences that pattern. No bytes and no error means
 // "nothing to send".
@@ -121,9 +122,6 @@ func SerialBeepBytes(profile, pattern string, overrides map[string]string) ([]by
 		return ZebraSSIBeep(ssiPatternCodes[pattern]), nil
 	}
 	if one, ok := simpleProfiles[p]; ok {
-		if pattern == "reject" || pattern == "write-failure" {
-			return append(append([]byte(nil), one...), one...), nil
-		}
 		return append([]byte(nil), one...), nil
 	}
 	b, err := parseHexBytes(profile)
@@ -132,6 +130,21 @@ func SerialBeepBytes(profile, pattern string, overrides map[string]string) ([]by
 			profile, strings.Join(SerialBeepProfiles(), ", "), err)
 	}
 	return b, nil
+}
+
+// OneSound reports whether profile sounds pattern with the one beep command
+// it has for every pattern (bel, honeywell, datalogic, or hex bytes), which
+// the caller then repeats in the pattern's rhythm. Zebra SSI has a beep code
+// per pattern, and a beep_bytes override is sent exactly as written.
+func OneSound(profile, pattern string, overrides map[string]string) bool {
+	if _, ok := overrides[pattern]; ok {
+		return false
+	}
+	switch p := strings.ToLower(strings.TrimSpace(profile)); p {
+	case "", "none", "zebra-ssi":
+		return false
+	}
+	return true
 }
 
 // knownPattern reports whether p is one of config.Patterns: every profile

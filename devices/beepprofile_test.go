@@ -79,10 +79,31 @@ func TestSerialBeepProfilesGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			line := fmt.Sprintf("%-10s %-14s % X", strings.ReplaceAll(prof, " ", ""), pat, got)
+			if OneSound(prof, string(pat), nil) {
+				line += "  (in the pattern's rhythm)"
+			}
 			b.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
 	}
 	checkGolden(t, "beep-profiles.golden", b.String())
+}
+
+// TestOneSound: single-command profiles (and raw hex) are played in the
+// pattern's rhythm; Zebra SSI's own codes and beep_bytes overrides are not.
+func TestOneSound(t *testing.T) {
+	over := map[string]string{"good": "16 07 0D"}
+	for _, tc := range []struct {
+		profile, pattern string
+		want             bool
+	}{
+		{"bel", "patron", true}, {"Honeywell", "reject", true}, {"datalogic", "double", true}, {"1B 42 0D", "undo", true},
+		{"bel", "good", false}, // overridden
+		{"zebra-ssi", "patron", false}, {"none", "patron", false}, {"", "patron", false},
+	} {
+		if got := OneSound(tc.profile, tc.pattern, over); got != tc.want {
+			t.Errorf("OneSound(%q, %q) = %v, want %v", tc.profile, tc.pattern, got, tc.want)
+		}
+	}
 }
 
 func TestSerialBeepBytes(t *testing.T) {
@@ -94,7 +115,7 @@ func TestSerialBeepBytes(t *testing.T) {
 		err              error
 	}{
 		{"honeywell", "good", nil, "16 07 0D", nil},
-		{"HONEYWELL", "reject", nil, "16 07 0D 16 07 0D", nil},
+		{"HONEYWELL", "reject", nil, "16 07 0D", nil}, // one command; the sink repeats it
 		{"", "good", nil, "", nil},
 		{"bel", "good", over, "16 07 0D", nil}, // beep_bytes wins
 		{"bel", "double", over, "", nil},       // silenced

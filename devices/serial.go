@@ -185,6 +185,10 @@ func (s *Serial) Beep(pattern string) error {
 	return nil
 }
 
+// OneSound reports whether the scanner's profile has one beep command for
+// pattern, which the feedback sink repeats in the pattern's rhythm.
+func (s *Serial) OneSound(pattern string) bool { return OneSound(s.beep, pattern, s.beepBy) }
+
 // Run opens the port, delivers events until ctx is cancelled, and reopens
 // the port whenever it goes away. It returns nil on cancellation.
 func (s *Serial) Run(ctx context.Context, out chan<- Event) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -27,7 +28,8 @@ future, type other than L/R, empty or too long item, characters outside printabl
 ASCII, loan without patron, a last line without line end (torn write).
 Warnings are lines Alma accepts but someone should look at: return with a patron,
 exact duplicates, times going backwards (Alma applies lines in file order),
-empty lines.
+empty lines, an empty file. A file that is not text at all (binary, UTF-16) is one
+error: "not a text data file".
 
 Exit status: 0 clean, 1 any error (or any warning with --strict), 2 usage error.`,
 		Example: "  offcircd check OffCirc.dat\n  offcircd check --strict desk-*/OffCirc.dat",
@@ -67,7 +69,9 @@ Exit status: 0 clean, 1 any error (or any warning with --strict), 2 usage error.
 }
 
 // checkOne checks one file ("-" is standard input), printing its problems
-// as they are found so a huge bad file needs no memory for them.
+// as they are found so a huge bad file needs no memory for them. Input that
+// is not text at all is one error, not one per line of noise; an empty file
+// is a warning (there is nothing to upload).
 func checkOne(out *bufio.Writer, path string, loc *time.Location) (encoder.Summary, error) {
 	opt := encoder.Options{Location: loc, Report: func(p encoder.Problem) {
 		fmt.Fprintf(out, "%s:%s\n", path, p)
@@ -75,9 +79,37 @@ func checkOne(out *bufio.Writer, path string, loc *time.Location) (encoder.Summa
 	var sum encoder.Summary
 	var err error
 	if path == "-" {
-		sum, _, err = encoder.Check(os.Stdin, "-", opt)
+		in := bufio.NewReaderSize(os.Stdin, encoder.SniffLen)
+		head, _ := in.Peek(encoder.SniffLen) // a shorter input is all there
+		if err := encoder.SniffText(head); err != nil {
+			return encoder.Summary{File: path}, fmt.Errorf("check: %s: %w", path, err)
+		}
+		sum, _, err = encoder.Check(in, "-", opt)
 	} else {
+		if err := sniffFile(path); err != nil {
+			return encoder.Summary{File: path}, err
+		}
 		sum, _, err = encoder.CheckFile(path, opt)
 	}
+	if err == nil && sum.Lines == 0 {
+		fmt.Fprintf(out, "%s: warning: empty file (no records to upload)\n", path)
+		sum.Warnings++
+	}
 	return sum, err
+}
+
+// sniffFile applies encoder.SniffText to the start of the file at path. A
+// file that cannot be read is left for the check to report.
+func sniffFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	head := make([]byte, encoder.SniffLen)
+	n, _ := io.ReadFull(f, head)
+	if err := encoder.SniffText(head[:n]); err != nil {
+		return fmt.Errorf("check: %s: %w", path, err)
+	}
+	return nil
 }

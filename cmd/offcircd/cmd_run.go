@@ -107,17 +107,15 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w.String())
 	}
-	// A newcomer without a config gets the terminal as a scanner and the
-	// terminal bell as the beeper.
+	// A newcomer without a config gets standard input as a scanner: typed
+	// at the terminal (with the terminal bell as the beeper), or piped in,
+	// one scan per line, the run ending with the input.
 	var extra []devices.Source
 	var sinks []feedback.Sink
-	if f.config == "" && isatty.IsTerminal(os.Stdin.Fd()) && len(cfg.Scanners) == 0 {
-		fmt.Fprintf(os.Stderr, "offcircd: trying it out: records go to %s\n"+
-			"offcircd: type a patron ID, then item barcodes, each followed by Enter (%sRETURN switches to returns; Ctrl-C stops)\n",
-			cfg.DataPath(), cfg.ControlPrefix)
-		extra = append(extra, devices.NewConsole("console", os.Stdin, log.With("scanner", "console", "type", "console")))
-		if len(cfg.Beepers) == 0 {
-			sinks = append(sinks, feedback.NewBellSink(os.Stdout, feedback.RealClock{}))
+	if f.config == "" && svc == nil && len(cfg.Scanners) == 0 {
+		extra, sinks = trialConsole(os.Stderr, cfg, log)
+		if !isTerminal(os.Stdin) {
+			f.untilDone = true
 		}
 	}
 	opts := daemon.Options{Logger: log, Sources: extra, Sinks: sinks, UntilDone: f.untilDone}
@@ -127,6 +125,31 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runWithStatus(ctx, cfg, opts)
+}
+
+// trialConsole is the scanner and beeper of a config-less trial run:
+// standard input read as a console scanner, and the terminal bell when the
+// output is a terminal. Piped input is read line by line like typed input,
+// so `printf 'P1\nI1\n' | offcircd run` records a loan instead of silently
+// configuring no scanner at all.
+func trialConsole(msg io.Writer, cfg *config.Config, log *slog.Logger) ([]devices.Source, []feedback.Sink) {
+	fmt.Fprintf(msg, "offcircd: trying it out: records go to %s\n", cfg.DataPath())
+	if isTerminal(os.Stdin) {
+		fmt.Fprintf(msg, "offcircd: type a patron ID, then item barcodes, each followed by Enter (%sRETURN switches to returns; Ctrl-C stops)\n", cfg.ControlPrefix)
+	} else {
+		fmt.Fprintln(msg, "offcircd: standard input is not a terminal: reading one scan per line from it; stopping at its end")
+	}
+	src := []devices.Source{devices.NewConsole("console", os.Stdin, log.With("scanner", "console", "type", "console"))}
+	var sinks []feedback.Sink
+	if len(cfg.Beepers) == 0 && isTerminal(os.Stdout) {
+		sinks = append(sinks, feedback.NewBellSink(os.Stdout, feedback.RealClock{}))
+	}
+	return src, sinks
+}
+
+// isTerminal reports whether f is a terminal (also a Cygwin/MSYS one).
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // runService runs the daemon under the service manager (kardianos), which

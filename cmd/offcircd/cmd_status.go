@@ -52,7 +52,12 @@ func init() {
 (state_dir/status.json): mode, whether a patron session is open (never the patron ID), each
 scanner's state, last scan and last error, records today and in total, spool depth and the last
 write error. Exit status 0 when the service is running, 3 when it is not (stopped, not
-installed or unknown).`,
+installed or unknown).
+
+Without --config it reads ./OffCirc/state/status.json when that exists (a trial run,
+'make run', in this folder), else the state_dir of the installed service's configuration
+(` + "`/etc/offcircd/offcircd.toml`" + `, or offcircd.toml beside offcircd.exe), else the built-in
+service defaults. The "status file" line says which file it read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := gatherStatus(cmd.ErrOrStderr(), cfgFlag)
@@ -74,7 +79,7 @@ installed or unknown).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&cfgFlag, "config", "c", "", "configuration file (default: the installed service's default location)")
+	cmd.Flags().StringVarP(&cfgFlag, "config", "c", "", "configuration file (default: ./OffCirc of a trial run in this folder, else the installed service's)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
 	rootCmd.AddCommand(cmd)
 }
@@ -96,6 +101,9 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 		r.Service, r.ServiceError = describeService(st, err)
 	}
 	r.StatusFile = filepath.Join(cfg.StateDir, status.FileName)
+	if abs, err := filepath.Abs(r.StatusFile); err == nil {
+		r.StatusFile = abs // a trial's ./OffCirc: say which folder's
+	}
 	if s, err := status.Read(r.StatusFile); err != nil {
 		r.StatusError = err.Error()
 		if errors.Is(err, status.ErrNoStatus) {
@@ -113,10 +121,19 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 	return r, nil
 }
 
-// statusConfig loads the configuration only for its state_dir: an explicit
-// --config must load; the default location may be missing (built-in
-// defaults then).
+// statusConfig picks the configuration whose state_dir holds the status
+// file, in this order: an explicit --config (which must load); the trial
+// station of the current folder, when ./OffCirc/state/status.json exists
+// (what `offcircd run` without --config, and so `make run`, writes there);
+// the installed service's default config file, when it exists; the
+// built-in service defaults.
 func statusConfig(cfgFlag string) (*config.Config, error) {
+	if cfgFlag == "" {
+		trial := config.Trial()
+		if _, err := os.Stat(filepath.Join(trial.StateDir, status.FileName)); err == nil {
+			return trial, nil
+		}
+	}
 	exe, _ := os.Executable()
 	cwd, _ := os.Getwd()
 	path := offsvc.ResolveConfigPath(cfgFlag, runtime.GOOS, filepath.Dir(exe), cwd)
@@ -161,6 +178,7 @@ func printStatus(w io.Writer, r *statusReport) {
 		tw.Flush()
 		return
 	}
+	row("status file", "%s", r.StatusFile)
 	state := s.State
 	switch {
 	case r.Stale:
@@ -172,13 +190,7 @@ func printStatus(w io.Writer, r *statusReport) {
 	}
 	row("daemon", "%s", state)
 	row("station", "%s (offcircd %s)", s.Station, s.Version)
-	mode := s.Mode
-	if s.PatronPresent {
-		mode += fmt.Sprintf(", patron session open (%d items)", s.ItemsInSession)
-	} else if s.Mode == string(station.ModeLoan) {
-		mode += ", no patron"
-	}
-	row("mode", "%s", mode)
+	row("mode", "%s", describeMode(s, r.Stale))
 	row("data file", "%s", s.DataFile)
 	row("records", "%d today (%s), %d in total", s.RecordsToday, s.Day, s.RecordsTotal)
 	spool := fmt.Sprintf("%d waiting", s.SpoolDepth)
@@ -204,6 +216,21 @@ func printStatus(w io.Writer, r *statusReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sc.Name, orDefault(sc.State, "starting"), last, orDash(sc.LastError))
 	}
 	tw.Flush()
+}
+
+// describeMode is the mode row. A patron session lives only in a running
+// daemon's memory: once it stopped (or crashed, leaving "running" behind)
+// there is no session, whatever its last snapshot said.
+func describeMode(s *status.Status, stale bool) string {
+	switch {
+	case stale || s.State != status.Running:
+		return s.Mode + " when it stopped (no patron session)"
+	case s.PatronPresent:
+		return s.Mode + fmt.Sprintf(", patron session open (%d items)", s.ItemsInSession)
+	case s.Mode == string(station.ModeLoan):
+		return s.Mode + ", no patron"
+	}
+	return s.Mode
 }
 
 func stamp(t time.Time) string {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -119,9 +120,8 @@ func (r renamed) Close() error {
 	return nil
 }
 
-// BellSink writes BEL (0x07) to a terminal: one bell per tone, paced by the
-// pattern's timing, so a patron (two tones) sounds unlike a good read even
-// on a terminal that can only ring.
+// BellSink writes BEL (0x07) to a terminal. A terminal can only ring, so it
+// sounds each pattern by its Rhythm (count and spacing), not by its tones.
 type BellSink struct {
 	W     io.Writer
 	Clock Clock
@@ -164,19 +164,18 @@ func (c *closingBell) Close() error { return c.f.Close() }
 // Name returns "bell".
 func (b *BellSink) Name() string { return b.name }
 
-// Play rings once per sounding tone (rests stay silent).
-func (b *BellSink) Play(ctx context.Context, _ Pattern, tones []Tone) error {
-	for _, t := range tones {
-		if t.Freq > 0 {
-			if _, err := b.W.Write([]byte{0x07}); err != nil {
-				return fmt.Errorf("bell: %w", err)
-			}
-		}
-		if err := Sleep(ctx, b.Clock, t.Dur+t.Pause); err != nil {
-			return err
-		}
+// Play rings p's Rhythm; a pattern configured silent (no sounding tone)
+// stays silent.
+func (b *BellSink) Play(ctx context.Context, p Pattern, tones []Tone) error {
+	if !slices.ContainsFunc(tones, func(t Tone) bool { return t.Freq > 0 }) {
+		return nil
 	}
-	return nil
+	return PlayRhythm(ctx, b.Clock, p, func() error {
+		if _, err := b.W.Write([]byte{0x07}); err != nil {
+			return fmt.Errorf("bell: %w", err)
+		}
+		return nil
+	})
 }
 
 // CommandSink runs a program with the pattern name appended as its last
@@ -249,18 +248,27 @@ type Beeper interface {
 	Beep(pattern string) error
 }
 
+// OneSoundBeeper is a Beeper that has a single sound for some patterns (a
+// serial scanner whose profile is one beep command): its sink sounds those
+// patterns by their Rhythm, one Beep call per beep.
+type OneSoundBeeper interface {
+	Beeper
+	OneSound(pattern string) bool
+}
+
 // ScannerSink makes a scanner's own beeper a sink: it sends the pattern
 // name to b.Beep, which maps it to the scanner profile's command bytes.
 // name must be the scanner's config name so the dispatcher can route a
 // scan's feedback back to the scanner that read it.
 func ScannerSink(name string, b Beeper) Sink {
-	return &scannerSink{name: name, b: b}
+	return &scannerSink{name: name, b: b, clock: RealClock{}}
 }
 
 type scannerSink struct {
-	name string
-	mu   sync.Mutex // Beep implementations need not be safe for concurrent use
-	b    Beeper
+	name  string
+	mu    sync.Mutex // Beep implementations need not be safe for concurrent use
+	b     Beeper
+	clock Clock // paces a one-sound scanner's rhythm
 }
 
 func (s *scannerSink) Name() string { return s.name }
@@ -271,8 +279,14 @@ func (s *scannerSink) Play(ctx context.Context, p Pattern, _ []Tone) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.b.Beep(string(p)); err != nil {
-		return fmt.Errorf("scanner %s: %w", s.name, err)
+	beep := func() error {
+		if err := s.b.Beep(string(p)); err != nil {
+			return fmt.Errorf("scanner %s: %w", s.name, err)
+		}
+		return nil
 	}
-	return nil
+	if ob, ok := s.b.(OneSoundBeeper); ok && ob.OneSound(string(p)) {
+		return PlayRhythm(ctx, s.clock, p, beep)
+	}
+	return beep()
 }

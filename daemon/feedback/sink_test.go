@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,31 +80,41 @@ func TestCommandSinkFailures(t *testing.T) {
 	})
 }
 
-func TestBellRingsOncePerTone(t *testing.T) {
-	for _, tc := range []struct {
-		p    feedback.Pattern
-		want int
-	}{
-		{feedback.Good, 1}, {feedback.Patron, 2}, {feedback.ModeLoan, 3}, {feedback.WriteFailure, 6},
-	} {
+// stepClock fires every timer at once and records what was asked, so a
+// rhythm's spacing is checked without sleeping.
+type stepClock struct{ waits []time.Duration }
+
+func (c *stepClock) Now() time.Time { return time.Time{} }
+func (c *stepClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	c.waits = append(c.waits, d)
+	ch := make(chan time.Time, 1)
+	ch <- time.Time{}
+	return ch, func() bool { return false }
+}
+
+// TestBellRingsTheRhythm: a terminal bell sounds each pattern by count and
+// spacing (patron, double and reject all had two bells before), and a
+// pattern configured silent stays silent.
+func TestBellRingsTheRhythm(t *testing.T) {
+	for _, p := range feedback.All {
 		var buf bytes.Buffer
-		b := feedback.NewBellSink(&buf, nil)
-		// Shrink the pattern's timing; the number of sounding tones is what rings.
-		tones := feedback.DefaultPatterns()[tc.p]
-		for i := range tones {
-			tones[i].Dur, tones[i].Pause = time.Microsecond, 0
-		}
-		if err := b.Play(context.Background(), tc.p, tones); err != nil {
+		clk := &stepClock{}
+		if err := feedback.NewBellSink(&buf, clk).Play(context.Background(), p, feedback.DefaultPatterns()[p]); err != nil {
 			t.Fatal(err)
 		}
-		if got := buf.String(); got != strings.Repeat("\a", tc.want) {
-			t.Errorf("%s: wrote %q, want %d BEL", tc.p, got, tc.want)
+		gaps := feedback.Rhythm(p)
+		if got := buf.String(); got != strings.Repeat("\a", len(gaps)+1) {
+			t.Errorf("%s: wrote %q, want %d BEL", p, got, len(gaps)+1)
+		}
+		if !slices.Equal(clk.waits, gaps) {
+			t.Errorf("%s: paused %v, want %v", p, clk.waits, gaps)
 		}
 	}
 	var buf bytes.Buffer
 	feedback.NewBellSink(&buf, nil).Play(context.Background(), feedback.Good, []feedback.Tone{{Freq: 0, Dur: time.Microsecond}})
+	feedback.NewBellSink(&buf, nil).Play(context.Background(), feedback.Good, nil)
 	if buf.Len() != 0 {
-		t.Errorf("a rest rang the bell: %q", buf.String())
+		t.Errorf("a silent pattern rang the bell: %q", buf.String())
 	}
 }
 
@@ -150,6 +161,47 @@ func (f *fakeBeeper) Beep(p string) error {
 	defer f.mu.Unlock()
 	f.got = append(f.got, p)
 	return f.err
+}
+
+// oneSound is a scanner whose profile has one beep command for every
+// pattern except those in coded.
+type oneSound struct {
+	fakeBeeper
+	coded map[string]bool
+	at    []time.Time
+}
+
+func (o *oneSound) Beep(p string) error {
+	o.at = append(o.at, time.Now())
+	return o.fakeBeeper.Beep(p)
+}
+func (o *oneSound) OneSound(p string) bool { return !o.coded[p] }
+
+// TestScannerSinkRhythm: a one-sound scanner hears each pattern's rhythm as
+// separate Beep calls, spaced as Rhythm says; a pattern with its own code
+// is one Beep.
+func TestScannerSinkRhythm(t *testing.T) {
+	for _, p := range []feedback.Pattern{feedback.Good, feedback.Patron, feedback.Double, feedback.Reject} {
+		b := &oneSound{coded: map[string]bool{"undo": true}}
+		if err := feedback.ScannerSink("desk", b).Play(context.Background(), p, nil); err != nil {
+			t.Fatal(err)
+		}
+		gaps := feedback.Rhythm(p)
+		if len(b.got) != len(gaps)+1 {
+			t.Fatalf("%s: %d beeps, want %d", p, len(b.got), len(gaps)+1)
+		}
+		for i, g := range gaps {
+			// Sleeps never end early; a loaded machine may make them longer.
+			if d := b.at[i+1].Sub(b.at[i]); d < g || d > g+time.Second {
+				t.Errorf("%s: gap %d is %v, want %v", p, i, d, g)
+			}
+		}
+	}
+	b := &oneSound{coded: map[string]bool{"reject": true}}
+	feedback.ScannerSink("desk", b).Play(context.Background(), feedback.Reject, nil)
+	if len(b.got) != 1 {
+		t.Errorf("a coded pattern beeped %d times", len(b.got))
+	}
 }
 
 func TestScannerSink(t *testing.T) {

@@ -295,6 +295,8 @@ func (w *Writer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			w.mu.Lock()
 			w.st.State = Stopped
+			// The session lived in the stopped daemon's memory: none is open.
+			w.st.PatronPresent, w.st.ItemsInSession = false, 0
 			w.mu.Unlock()
 			return w.flush()
 		case <-w.dirty:
