@@ -94,7 +94,7 @@ func (v *validator) top() {
 	if c.Station == "" || !printable(c.Station, true) {
 		v.errorf("station", "station %q must be non-empty printable text", c.Station)
 	}
-	v.dir("data_dir", c.DataDir)
+	v.dataDir() // also checks that no two of the station's files collide
 	v.dir("state_dir", c.StateDir)
 	switch {
 	case c.FileName == "" || c.FileName == "." || c.FileName == "..":

@@ -20,6 +20,7 @@ type captureFlags struct {
 	config  string
 	scanner string
 	out     string
+	force   bool
 	dur     time.Duration
 }
 
@@ -39,8 +40,19 @@ created readable by owner and group only.`,
 	cmd.Flags().StringVarP(&f.config, "config", "c", "", "configuration file (TOML)")
 	cmd.Flags().StringVar(&f.scanner, "scanner", "", "name of the [[scanner]] to record (or the keypad's name)")
 	cmd.Flags().StringVarP(&f.out, "out", "o", "", "capture file to write")
+	cmd.Flags().BoolVar(&f.force, "force", false, "overwrite FILE if it exists (never the data file, never inside state_dir)")
 	cmd.Flags().DurationVar(&f.dur, "for", 0, "stop after this long (default: until Ctrl-C)")
 	rootCmd.AddCommand(cmd)
+}
+
+// captureOpenFlags creates the capture file; only --force may truncate an
+// existing one (CheckOutput has refused the data file and state_dir), and
+// without it O_EXCL also closes the race with a file created meanwhile.
+func captureOpenFlags(force bool) int {
+	if force {
+		return os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	return os.O_WRONLY | os.O_CREATE | os.O_EXCL
 }
 
 // captureTarget finds the scanner table to record and the decoder its
@@ -82,6 +94,9 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if err := cfg.CheckOutput(f.out, f.force); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
 	stderr := cmd.ErrOrStderr()
 	log, closeLog, err := newLogger(stderr, "text", "warn", "")
 	if err != nil {
@@ -96,7 +111,7 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	if !ok {
 		return fmt.Errorf("capture: scanner %q (%s) cannot hand out its raw input", sc.Name, sc.Type)
 	}
-	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	file, err := os.OpenFile(f.out, captureOpenFlags(f.force), 0o640)
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}

@@ -107,6 +107,14 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w.String())
 	}
+	lock, err := lockStation(cfg)
+	if err != nil {
+		if sysLog != nil {
+			sysLog.Error("offcircd cannot start: " + err.Error())
+		}
+		return err
+	}
+	defer lock.Close()
 	// A newcomer without a config gets standard input as a scanner: typed
 	// at the terminal (with the terminal bell as the beeper), or piped in,
 	// one scan per line, the run ending with the input.

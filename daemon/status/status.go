@@ -17,12 +17,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 )
 
 // FileName is the status file's name inside state_dir.
-const FileName = "status.json"
+const FileName = config.StatusFileName
 
 // Daemon states written to the status file.
 const (

@@ -24,15 +24,28 @@ func Archive(dataDir, fileName string, now time.Time) (string, error) {
 		fileName = "OffCirc.dat"
 	}
 	src := filepath.Join(dataDir, fileName)
-	fi, err := os.Stat(src)
+	fi, err := os.Lstat(src)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("store: archive: %s: %w", src, ErrNothingToArchive)
 	}
 	if err != nil {
 		return "", wrapClass("archive", err)
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("store: archive: %s %w", src, ErrSymlink)
+	}
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("store: archive: %s is not a regular file", src)
+	}
+	// The station's lock: a record being appended right now is finished
+	// before the rename, so the archived file never ends in half a line.
+	f, _, err := openLocked(src, false, 0)
+	if err != nil {
+		return "", wrapClass("archive", err)
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return "", wrapClass("archive", err)
 	}
 	if fi.Size() == 0 {
 		return "", fmt.Errorf("store: archive: %s is empty: %w", src, ErrNothingToArchive)

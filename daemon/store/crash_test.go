@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(crashHelper())
 	}
+	if os.Getenv(lockHolderEnv) != "" {
+		os.Exit(lockHolder())
+	}
 	os.Exit(m.Run())
 }
 

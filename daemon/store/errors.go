@@ -18,20 +18,29 @@ var (
 	ErrClosed = errors.New("store closed")
 	// ErrNothingToArchive means Archive found no data file (or an empty one).
 	ErrNothingToArchive = errors.New("no data file to archive")
+	// errLockBusy: another open file holds the lock (lockFile without wait).
+	errLockBusy = errors.New("locked by another process")
 
-	ErrDiskFull      = errors.New("disk full")                      // ENOSPC, EDQUOT, ERROR_DISK_FULL
-	ErrReadOnly      = errors.New("read-only file system")          // EROFS, ERROR_WRITE_PROTECT
-	ErrPermission    = errors.New("permission denied")              // EACCES, EPERM, ERROR_ACCESS_DENIED
-	ErrFolderMissing = errors.New("folder missing")                 // ENOENT on create, ERROR_PATH_NOT_FOUND
-	ErrLocked        = errors.New("file locked by another program") // Windows sharing/lock violations
+	ErrDiskFull      = errors.New("disk full")                                                                // ENOSPC, EDQUOT, ERROR_DISK_FULL
+	ErrReadOnly      = errors.New("read-only file system")                                                    // EROFS, ERROR_WRITE_PROTECT
+	ErrPermission    = errors.New("permission denied")                                                        // EACCES, EPERM, ERROR_ACCESS_DENIED
+	ErrFolderMissing = errors.New("folder missing")                                                           // ENOENT on create, ERROR_PATH_NOT_FOUND
+	ErrLocked        = errors.New("file locked by another program")                                           // Windows sharing/lock violations
+	ErrSymlink       = errors.New("is a symbolic link; offcircd never follows links for the files it writes") // ELOOP from O_NOFOLLOW
+	ErrHung          = errors.New("data file write did not return in time (hung share?)")
 )
 
 // classify returns the failure class of an OS error, or nil when it is none
 // of the known ones (it is still treated as a write failure: any error means
 // the record is not in the data file).
 func classify(err error) error {
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, ErrSymlink):
+		return ErrSymlink
+	case errors.Is(err, ErrHung):
+		return ErrHung
 	}
 	return classifyPlatform(err)
 }

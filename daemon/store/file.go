@@ -34,11 +34,11 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 			return placement{}, err
 		}
 	}
-	f, created, err := openFile(path, true, s.opts.FileMode)
+	f, created, err := openLocked(path, true, s.opts.FileMode)
 	if err != nil {
 		return placement{}, err
 	}
-	defer f.Close() // after Sync the data is durable; a close error adds nothing
+	defer f.Close() // after Sync the data is durable; a close error adds nothing; closing unlocks
 	id, err := fileIdentity(f)
 	if err != nil {
 		return placement{}, err
@@ -90,8 +90,27 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 	return placement{id: id, off: size}, nil
 }
 
+// openLocked is openFile plus the exclusive advisory lock (lockFile) that
+// every station writing path takes around its append, torn-tail repair,
+// undo or drain: two stations on one file on a share never interleave
+// their lines, and neither can take the other's half-written line for a
+// torn tail. Closing the file releases the lock.
+func openLocked(path string, create bool, perm os.FileMode) (*os.File, bool, error) {
+	f, created, err := openFile(path, create, perm)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := lockFile(f, true); err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return f, created, nil
+}
+
 // repairTail moves the bytes after the last line end of f (a torn write) to
-// a side file in the state directory and truncates them off. It never
+// a side file in the state directory and truncates them off. f must be
+// open with openLocked: only the lock makes sure the bytes are torn and not
+// another station's line being written. It never
 // completes the partial line instead: a loan torn inside the patron ID looks
 // like a valid loan for another patron.
 func (s *Store) repairTail(f *os.File, path string, size int64) (int64, error) {
@@ -103,7 +122,7 @@ func (s *Store) repairTail(f *os.File, path string, size int64) (int64, error) {
 	if _, err := f.ReadAt(torn, keep); err != nil {
 		return size, fmt.Errorf("reading torn tail: %w", err)
 	}
-	side, err := s.writeSide(filepath.Base(path)+".torn-", torn)
+	side, err := s.writeSide(filepath.Base(path)+tornMark, torn)
 	if err != nil {
 		return size, fmt.Errorf("saving torn tail: %w", err)
 	}
@@ -117,6 +136,9 @@ func (s *Store) repairTail(f *os.File, path string, size int64) (int64, error) {
 		"file", path, "bytes", len(torn), "side_file", side)
 	return keep, nil
 }
+
+// tornMark names torn-tail side files: <file>.torn-<time>.
+const tornMark = ".torn-"
 
 // lastLineEnd returns the offset just after the last '\n' in f's first size
 // bytes (0 when there is none).
@@ -169,7 +191,7 @@ func (s *Store) writeSide(prefix string, b []byte) (string, error) {
 
 // truncateFile cuts path back to size and fsyncs it.
 func truncateFile(path string, size int64) error {
-	f, _, err := openFile(path, false, 0)
+	f, _, err := openLocked(path, false, 0)
 	if err != nil {
 		return err
 	}
@@ -183,7 +205,7 @@ func truncateFile(path string, size int64) error {
 // readAt reads len(b) bytes at off from path and reports the file's identity
 // and size.
 func readAt(path string, b []byte, off int64) (fileID, int64, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return fileID{}, 0, err
 	}
@@ -201,6 +223,16 @@ func readAt(path string, b []byte, off int64) (fileID, int64, error) {
 	}
 	_, err = f.ReadAt(b, off)
 	return id, fi.Size(), err
+}
+
+// readOwn reads a whole file without following a symbolic link.
+func readOwn(path string) ([]byte, error) {
+	f, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // timeNow is the default clock.

@@ -7,18 +7,23 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // openFile opens path for reading and appending. With create it creates the
 // file (exclusively, so created is exact) when it does not exist; the mode is
 // set explicitly afterwards because the umask must not widen or narrow it.
+// A symbolic link as the last path element is refused (O_NOFOLLOW, ELOOP
+// classified as ErrSymlink): offcircd truncates torn tails and undone lines,
+// and must never do that to a file it did not create.
 func openFile(path string, create bool, perm os.FileMode) (f *os.File, created bool, err error) {
 	for {
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND|unix.O_NOFOLLOW, 0)
 		if err == nil || !create || !errors.Is(err, fs.ErrNotExist) {
 			return f, false, err
 		}
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, perm)
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue // lost a race with another creator: open theirs
 		}
@@ -28,6 +33,11 @@ func openFile(path string, create bool, perm os.FileMode) (f *os.File, created b
 		_ = f.Chmod(perm) // best effort: some file systems (vfat, smb) have no modes
 		return f, true, nil
 	}
+}
+
+// openRead opens path read-only without following a symbolic link.
+func openRead(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 }
 
 // writeAppend writes b at the end of f with one write call. O_APPEND makes
@@ -79,6 +89,8 @@ func classifyPlatform(err error) error {
 		return ErrFolderMissing
 	case errors.Is(err, syscall.ETXTBSY):
 		return ErrLocked
+	case errors.Is(err, syscall.ELOOP):
+		return ErrSymlink
 	}
 	return nil
 }

@@ -12,31 +12,57 @@ import (
 // openFile opens path with share modes that let staff (and Alma's upload
 // tool, Explorer, antivirus) read, rename and delete the file while we hold
 // it: FILE_SHARE_READ|WRITE|DELETE. os.OpenFile does not grant DELETE
-// sharing, hence CreateFile.
+// sharing, hence CreateFile. FILE_FLAG_OPEN_REPARSE_POINT opens a symbolic
+// link or junction itself instead of its target, which is then refused
+// (ErrSymlink), the Windows form of O_NOFOLLOW.
 func openFile(path string, create bool, _ os.FileMode) (*os.File, bool, error) {
-	p, err := windows.UTF16PtrFromString(path)
-	if err != nil {
-		return nil, false, &os.PathError{Op: "open", Path: path, Err: err}
-	}
 	const access = windows.GENERIC_READ | windows.GENERIC_WRITE
-	const share = windows.FILE_SHARE_READ | windows.FILE_SHARE_WRITE | windows.FILE_SHARE_DELETE
 	for {
-		h, err := windows.CreateFile(p, access, share, nil, windows.OPEN_EXISTING, windows.FILE_ATTRIBUTE_NORMAL, 0)
+		f, err := createFile(path, access, windows.OPEN_EXISTING)
 		if err == nil {
-			return os.NewFile(uintptr(h), path), false, nil
+			return f, false, nil
 		}
 		if !create || !errors.Is(err, windows.ERROR_FILE_NOT_FOUND) {
-			return nil, false, &os.PathError{Op: "open", Path: path, Err: err}
+			return nil, false, err
 		}
-		h, err = windows.CreateFile(p, access, share, nil, windows.CREATE_NEW, windows.FILE_ATTRIBUTE_NORMAL, 0)
+		f, err = createFile(path, access, windows.CREATE_NEW)
 		if errors.Is(err, windows.ERROR_FILE_EXISTS) {
 			continue
 		}
 		if err != nil {
-			return nil, false, &os.PathError{Op: "open", Path: path, Err: err}
+			return nil, false, err
 		}
-		return os.NewFile(uintptr(h), path), true, nil
+		return f, true, nil
 	}
+}
+
+// openRead opens path read-only without following a reparse point.
+func openRead(path string) (*os.File, error) {
+	return createFile(path, windows.GENERIC_READ, windows.OPEN_EXISTING)
+}
+
+// createFile is CreateFile with the sharing above and reparse points refused.
+func createFile(path string, access, disposition uint32) (*os.File, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	const share = windows.FILE_SHARE_READ | windows.FILE_SHARE_WRITE | windows.FILE_SHARE_DELETE
+	h, err := windows.CreateFile(p, access, share, nil, disposition,
+		windows.FILE_ATTRIBUTE_NORMAL|windows.FILE_FLAG_OPEN_REPARSE_POINT, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var info windows.ByHandleFileInformation
+	if err := windows.GetFileInformationByHandle(h, &info); err != nil {
+		windows.CloseHandle(h)
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	if info.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+		windows.CloseHandle(h)
+		return nil, &os.PathError{Op: "open", Path: path, Err: ErrSymlink}
+	}
+	return os.NewFile(uintptr(h), path), nil
 }
 
 // writeAppend writes b at offset size (the end observed by the caller) with

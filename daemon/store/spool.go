@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
-	"os"
 	"strconv"
 )
 
@@ -166,7 +165,7 @@ func (s *Store) loadSpool() error {
 	recs := splitSpool(data, func(off int64, err error) {
 		s.log.Error("store: spool line is not a valid record; it will not be written", "offset", off, "err", err)
 	})
-	logData, err := os.ReadFile(sp.logPath)
+	logData, err := readOwn(sp.logPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return wrapClass("reading drain log", err)
 	}

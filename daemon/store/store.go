@@ -141,11 +141,14 @@ func Open(opts Options) (*Store, error) {
 
 // repairAtOpen checks the data file: torn tail, kind and permissions.
 func (s *Store) repairAtOpen() {
-	fi, err := os.Stat(s.dataPath)
+	fi, err := os.Lstat(s.dataPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
 	}
-	if err == nil && !fi.Mode().IsRegular() {
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		err = fmt.Errorf("%s %w", s.dataPath, ErrSymlink)
+	case err == nil && !fi.Mode().IsRegular():
 		err = fmt.Errorf("%s is not a regular file", s.dataPath)
 	}
 	if err != nil {
@@ -157,7 +160,7 @@ func (s *Store) repairAtOpen() {
 		s.log.Warn("store: data file is readable by every user; patron IDs are personal data",
 			"file", s.dataPath, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 	}
-	f, _, err := openFile(s.dataPath, false, 0)
+	f, _, err := openLocked(s.dataPath, false, 0)
 	if err != nil {
 		s.log.Warn("store: cannot open data file at start; will retry per record", "err", err)
 		return
@@ -284,7 +287,7 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 // undoData truncates l's line off the data file after checking that the
 // path still names the file it was written to and that the line is last.
 func (s *Store) undoData(l *lastRec) error {
-	f, _, err := openFile(s.dataPath, false, 0)
+	f, _, err := openLocked(s.dataPath, false, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return refuse("data file was moved or deleted since the record was written")
 	}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/store"
+)
+
+// exitInstanceRunning is `offcircd run`'s exit code when another offcircd
+// already runs with the same state_dir (it holds the station's lock).
+const exitInstanceRunning = 4
+
+// lockStation takes cfg's state directory for this process's whole run.
+// A second instance gets an exit error naming the first one.
+func lockStation(cfg *config.Config) (*store.StateLock, error) {
+	l, err := store.LockState(cfg.StateDir, store.Owner{PID: os.Getpid(), Since: time.Now(), Config: cfg.Path})
+	if errors.Is(err, store.ErrInstanceRunning) {
+		return nil, &exitError{code: exitInstanceRunning, err: err}
+	}
+	return l, err
+}
