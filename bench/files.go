@@ -150,3 +150,57 @@ func runFiles(bin, dir string, stations, perStation, runs int) (*filesResult, er
 	r.mergeEqualsSort = bytes.Equal(a, b)
 	return r, nil
 }
+
+// mergeMemResult is section 7: merge of a gigabyte, as a station-class
+// machine (1 GB of RAM) would have to do it.
+type mergeMemResult struct {
+	lines int
+	bytes int64
+	rssKB int64
+	took  time.Duration
+}
+
+// mergeRSSTargetMB is the most a merge may hold in memory, whatever the
+// size of its inputs: a station with 1 GB of RAM must merge a year of files.
+const mergeRSSTargetMB = 64
+
+// runMergeMem generates stations files of perStation records and merges
+// them once, measuring the merge's peak resident memory: VmHWM of the
+// merge process, read from /proc while it runs (the child's ru_maxrss would
+// report this harness's own size: Linux carries the parent's high-water
+// mark across a vfork and exec).
+func runMergeMem(bin, dir string, stations, perStation int) (*mergeMemResult, error) {
+	paths, size, err := genDay(dir, stations, perStation)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, append([]string{"merge", "-o", filepath.Join(dir, "merged.dat")}, paths...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: merge: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	r := &mergeMemResult{lines: stations * perStation, bytes: size}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			r.took = time.Since(t)
+			if err != nil {
+				return nil, fmt.Errorf("bench: merge: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+			}
+			if r.rssKB == 0 {
+				return nil, fmt.Errorf("bench: merge ended before its memory could be read")
+			}
+			return r, nil
+		case <-tick.C:
+			if s, err := sampleProc(cmd.Process.Pid); err == nil {
+				r.rssKB = max(r.rssKB, s.hwmKB)
+			}
+		}
+	}
+}

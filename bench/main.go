@@ -26,11 +26,12 @@ type plan struct {
 	startups              int
 	stations, perStation  int
 	fileRuns              int
+	bigPerStation         int // section 7: ten stations of this many records (1 GB in the full plan)
 }
 
 var (
-	fullPlan  = plan{2000, 8, 1000, 1000, 5 * time.Minute, 4, 60 * time.Second, 20, 10, 100_000, 3}
-	quickPlan = plan{100, 8, 50, 100, time.Minute, 4, 2 * time.Second, 3, 10, 2_000, 1}
+	fullPlan  = plan{2000, 8, 1000, 1000, 5 * time.Minute, 4, 60 * time.Second, 20, 10, 100_000, 3, 1_000_000}
+	quickPlan = plan{100, 8, 50, 100, time.Minute, 4, 2 * time.Second, 3, 10, 2_000, 1, 20_000}
 )
 
 func main() {
@@ -39,7 +40,7 @@ func main() {
 	out := flag.String("out", "bench/results.json", "results file (\"\" = none)")
 	dir := flag.String("dir", "", "folder for the data files; its file system is what is measured (default: the system temp folder)")
 	keep := flag.Bool("keep", false, "keep the work folder")
-	only := flag.String("only", "", "comma-separated sections to run (latency,burst,idle,startup,files); default all")
+	only := flag.String("only", "", "comma-separated sections to run (latency,burst,idle,startup,files,mergemem); default all")
 	child := flag.Bool("idle-child", false, "internal: the idle floor process")
 	flag.Parse()
 	if *child {
@@ -152,6 +153,13 @@ func run(quick bool, bin, out, dir string, keep bool, only string) int {
 			return nil, err
 		}
 		return filesRows(r), nil
+	})
+	section("mergemem", func(d string) ([]Row, error) {
+		r, err := runMergeMem(bin, d, p.stations, p.bigPerStation)
+		if err != nil {
+			return nil, err
+		}
+		return mergeMemRows(r), nil
 	})
 	res.Seconds = time.Since(start).Seconds()
 

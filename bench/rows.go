@@ -109,6 +109,17 @@ func filesRows(r *filesResult) []Row {
 	}
 }
 
+func mergeMemRows(r *mergeMemResult) []Row {
+	sec := fmt.Sprintf("7 merge memory (%d lines, %.0f MB)", r.lines, float64(r.bytes)/1e6)
+	mb := float64(r.rssKB) / 1024
+	return []Row{
+		{Section: sec, Name: "merge peak RSS", Value: mb, Unit: "MB", Target: fmt.Sprintf("< %d MB", mergeRSSTargetMB),
+			Pass: pass(mb < mergeRSSTargetMB), Note: "VmHWM of the merge process; ten station files merged into one"},
+		{Section: sec, Name: "merge time", Value: r.took.Seconds(), Unit: "s",
+			Note: fmt.Sprintf("%.0f MB/s, one run", float64(r.bytes)/1e6/r.took.Seconds())},
+	}
+}
+
 func slicesMax(d []time.Duration) time.Duration {
 	var m time.Duration
 	for _, x := range d {

@@ -87,9 +87,7 @@ func BenchmarkMerge(b *testing.B) {
 	for b.Loop() {
 		m := NewMerger(Options{Location: time.UTC, Now: benchNow})
 		for i, d := range inputs {
-			if _, _, err := m.add(fmt.Sprint(i), bytes.NewReader(d), int64(len(d))); err != nil {
-				b.Fatal(err)
-			}
+			m.Add(fmt.Sprint(i), bytes.NewReader(d))
 		}
 		if _, err := m.WriteTo(io.Discard); err != nil {
 			b.Fatal(err)

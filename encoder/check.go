@@ -123,6 +123,10 @@ type checker struct {
 	errs     lineErrs
 	tc       tsCache
 
+	// maxProblems, when not 0, is how many problems are kept; the summary
+	// counts them all.
+	maxProblems int
+
 	dups bool
 	seed maphash.Seed
 	dup  dupIndex
@@ -160,7 +164,9 @@ func (c *checker) report(line int, sev Severity, msg string) {
 		c.opt.Report(p)
 		return
 	}
-	c.problems = append(c.problems, p)
+	if c.maxProblems == 0 || len(c.problems) < c.maxProblems {
+		c.problems = append(c.problems, p)
+	}
 }
 
 // line checks one raw line (line end removed) and returns its fields and
@@ -224,7 +230,7 @@ func (c *checker) usable(num int, ts uint64, typ byte, warn bool, ih, lh uint64)
 		c.report(num, SeverityWarning, ErrPatronOnReturn.Error()+" (merge drops it)")
 	}
 	if ts < c.prevTS {
-		c.report(num, SeverityWarning, fmt.Sprintf("time %012d is earlier than line %d (Alma applies lines in file order; merge sorts them)", ts, c.prevLine))
+		c.report(num, SeverityWarning, fmt.Sprintf("time %012d is earlier than line %d (Alma applies lines in file order, and so does merge: is the station's clock right?)", ts, c.prevLine))
 	}
 	c.prevTS, c.prevLine = ts, num
 	if c.dups {

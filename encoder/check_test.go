@@ -49,7 +49,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "backwards",
 			in:   canon("202205101145", Return, "1", "") + canon("202205101144", Return, "2", "") + canon("202205101144", Return, "3", ""),
-			want: []string{"2: warning: time 202205101144 is earlier than line 1 (Alma applies lines in file order; merge sorts them)"},
+			want: []string{"2: warning: time 202205101144 is earlier than line 1 (Alma applies lines in file order, and so does merge: is the station's clock right?)"},
 			sum:  Summary{Lines: 3, Returns: 3, Warnings: 1},
 		},
 		{
@@ -161,15 +161,33 @@ func unwrapAll(err error) error {
 	}
 }
 
+// mergeStrings merges inputs with Merger and returns the output and each
+// input's summary.
+func mergeStrings(t *testing.T, inputs ...string) (string, *Merger, []Summary) {
+	t.Helper()
+	m := NewMerger(Options{Location: testLoc, Now: refNow})
+	for i, in := range inputs {
+		m.Add(fmt.Sprint(i), strings.NewReader(in))
+	}
+	var out bytes.Buffer
+	n, err := m.WriteTo(&out)
+	if err != nil || n != int64(out.Len()) {
+		t.Fatalf("WriteTo: %d %v", n, err)
+	}
+	sums, _ := m.Results()
+	return out.String(), m, sums
+}
+
 func TestMerge(t *testing.T) {
 	a := canon("202205101145", Loan, "1", "P1") + // a1
 		canon("202205101200", Loan, "2", "P1") + // a2
 		canon("202205101200", Loan, "3", "P1") // a3
 	b := "202205101100R9\n" + // b1, LF and unpadded
 		"202205101200L4\tP2\n" + // b2, same minute as a2/a3: after them
-		"202205101145L1\tP1\n" + // b3, duplicate of a1 (out of order in b)
+		"202205101200L1\tP1\n" + // b3, same minute, other item
 		"202205101300R5 P7\n" // b4, return with patron
-	c := canon("202205101400", Loan, "7", "P3") + // L, R, L of one item in one minute: all kept
+	c := canon("202205101200", Loan, "3", "P1") + // duplicate of a3, in its minute: dropped
+		canon("202205101400", Loan, "7", "P3") + // L, R, L of one item in one minute: all kept
 		canon("202205101400", Return, "7", "") +
 		canon("202205101400", Loan, "7", "P3") +
 		canon("202205101400", Loan, "7", "P3") // exact repeat right after: dropped
@@ -178,57 +196,108 @@ func TestMerge(t *testing.T) {
 		canon("202205101200", Loan, "2", "P1") +
 		canon("202205101200", Loan, "3", "P1") +
 		canon("202205101200", Loan, "4", "P2") +
+		canon("202205101200", Loan, "1", "P1") +
 		canon("202205101300", Return, "5", "") +
 		canon("202205101400", Loan, "7", "P3") +
 		canon("202205101400", Return, "7", "") +
 		canon("202205101400", Loan, "7", "P3")
-
-	m := NewMerger(Options{Location: testLoc, Now: refNow})
-	for i, in := range []string{a, b, c} {
-		sum, _, err := m.Add(fmt.Sprint(i), strings.NewReader(in))
-		if err != nil || sum.Errors != 0 {
-			t.Fatalf("Add %d: %+v %v", i, sum, err)
+	got, m, sums := mergeStrings(t, a, b, c)
+	for i, sum := range sums {
+		if sum.Errors != 0 {
+			t.Fatalf("input %d: %+v", i, sum)
 		}
 	}
-	var out bytes.Buffer
-	n, err := m.WriteTo(&out)
-	if err != nil {
-		t.Fatal(err)
+	if got != want {
+		t.Fatalf("merged:\n%s\nwant:\n%s", got, want)
 	}
-	if out.String() != want {
-		t.Fatalf("merged:\n%s\nwant:\n%s", out.String(), want)
-	}
-	if n != int64(out.Len()) || m.Written() != 9 || m.Duplicates() != 2 {
-		t.Fatalf("n %d written %d dups %d", n, m.Written(), m.Duplicates())
+	if m.Written() != 10 || m.Duplicates() != 2 || m.Unchecked() != 0 {
+		t.Fatalf("written %d dups %d unchecked %d", m.Written(), m.Duplicates(), m.Unchecked())
 	}
 	// Output is clean by check's rules.
-	sum, probs, _ := Check(&out, "out", Options{Location: testLoc, Now: refNow})
-	if len(probs) != 0 || sum.Lines != 9 {
+	sum, probs, _ := Check(strings.NewReader(got), "out", Options{Location: testLoc, Now: refNow})
+	if len(probs) != 0 || sum.Lines != 10 {
 		t.Fatalf("merged output not clean: %v %+v", probs, sum)
+	}
+}
+
+// TestMergeKeepsFileOrder: Alma applies lines in file order, so a file
+// whose times go backwards (the autumn clock change) keeps its order, and
+// the other input's lines fall in by time around it.
+func TestMergeKeepsFileOrder(t *testing.T) {
+	tests := []struct {
+		name   string
+		inputs []string
+		want   string
+	}{
+		{"one file going back", []string{
+			canon("202210300250", Loan, "BOOK7", "P1") + canon("202210300210", Return, "BOOK7", ""),
+		}, canon("202210300250", Loan, "BOOK7", "P1") + canon("202210300210", Return, "BOOK7", "")},
+		{"two files, first going back", []string{
+			canon("202210300250", Loan, "BOOK7", "P1") + canon("202210300210", Return, "BOOK7", "") + canon("202210300300", Loan, "BOOK8", "P1"),
+			canon("202210300200", Return, "BOOK1", "") + canon("202210300220", Return, "BOOK2", "") + canon("202210300255", Return, "BOOK3", ""),
+		}, canon("202210300200", Return, "BOOK1", "") +
+			canon("202210300220", Return, "BOOK2", "") +
+			canon("202210300250", Loan, "BOOK7", "P1") +
+			canon("202210300210", Return, "BOOK7", "") +
+			canon("202210300255", Return, "BOOK3", "") +
+			canon("202210300300", Loan, "BOOK8", "P1")},
+		{"tie: first input first", []string{
+			canon("202210300200", Return, "B", ""),
+			canon("202210300200", Return, "A", ""),
+		}, canon("202210300200", Return, "B", "") + canon("202210300200", Return, "A", "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _, _ := mergeStrings(t, tt.inputs...); got != tt.want {
+				t.Fatalf("merged:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
 	}
 }
 
 func TestMergeSkipsBadLines(t *testing.T) {
 	m := NewMerger(Options{Location: testLoc, Now: refNow})
-	sum, probs, err := m.Add("bad", strings.NewReader("202205101145R1\r\nnonsense\r\n202205101146R2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Errors != 2 || len(probs) != 2 || probs[0].Line != 2 || probs[1].Line != 3 {
-		t.Fatalf("sum %+v probs %v", sum, probs)
-	}
+	m.Add("bad", strings.NewReader("202205101145R1\r\nnonsense\r\n202205101146R2"))
 	var out bytes.Buffer
 	if _, err := m.WriteTo(&out); err != nil {
 		t.Fatal(err)
+	}
+	sums, probs := m.Results()
+	if sum := sums[0]; sum.Errors != 2 || len(probs[0]) != 2 || probs[0][0].Line != 2 || probs[0][1].Line != 3 {
+		t.Fatalf("sum %+v probs %v", sum, probs)
 	}
 	if out.String() != canon("202205101145", Return, "1", "") {
 		t.Fatalf("merged %q", out.String())
 	}
 }
 
+// TestMergeBoundsProblems: a garbage input keeps at most maxMergeProblems
+// messages, and its summary still counts every one.
+func TestMergeBoundsProblems(t *testing.T) {
+	_, m, sums := mergeStrings(t, strings.Repeat("nonsense\r\n", maxMergeProblems+10))
+	if _, probs := m.Results(); len(probs[0]) != maxMergeProblems || sums[0].Errors != maxMergeProblems+10 {
+		t.Fatalf("%d problems kept, %d counted", len(probs[0]), sums[0].Errors)
+	}
+}
+
+// TestMergeFullDupTable: beyond the duplicate table's bound lines are
+// written unchecked (counted), never dropped on a stale entry.
+func TestMergeFullDupTable(t *testing.T) {
+	old := maxDupArena
+	t.Cleanup(func() { maxDupArena = old })
+	maxDupArena = 2 * (ReturnLen + 2 + 2)
+	in := canon("202205101145", Loan, "7", "P1") + canon("202205101145", Return, "8", "") +
+		canon("202205101145", Return, "7", "") + // does not fit: item 7 unknown from here
+		canon("202205101145", Loan, "7", "P1") // equal to the first, but not a repeat
+	got, m, _ := mergeStrings(t, in)
+	if got != in || m.Duplicates() != 0 || m.Unchecked() != 2 {
+		t.Fatalf("dups %d unchecked %d, merged:\n%s", m.Duplicates(), m.Unchecked(), got)
+	}
+}
+
 func TestMergeLargeMinuteGroup(t *testing.T) {
-	// Many lines in one minute switch duplicate detection to an index; it
-	// must agree with the scan.
+	// Many lines in one minute grow the duplicate table; it must agree with
+	// the plain rule.
 	var in strings.Builder
 	for i := range 200 {
 		in.WriteString(canon("202205101145", Loan, fmt.Sprint(i%50), "P"))
@@ -236,13 +305,7 @@ func TestMergeLargeMinuteGroup(t *testing.T) {
 			in.WriteString(canon("202205101145", Return, "0", "")) // breaks repeats of item 0 only
 		}
 	}
-	m := NewMerger(Options{Location: testLoc, Now: refNow})
-	if _, _, err := m.Add("x", strings.NewReader(in.String())); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.WriteTo(&bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
+	_, m, _ := mergeStrings(t, in.String())
 	// 50 distinct loans; item 0 reloaned after each of the first 3 returns;
 	// 4 returns of item 0: the return lines repeat each other only with a
 	// loan of item 0 in between, so all are kept.

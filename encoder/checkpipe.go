@@ -91,22 +91,7 @@ func (c *checker) checkPiped(r io.Reader, bufSize int) error {
 	ordered := make(chan *chunk, 2*pipeChunks)
 	work := make(chan *chunk, pipeChunks)
 	cr := newChunkReader(r, bufSize, true)
-	var cur, prev *chunk
-	cr.alloc = func() []byte {
-		prev, cur = cur, <-free
-		if cur.buf == nil {
-			cur.buf = make([]byte, cr.size)
-		}
-		return cur.buf
-	}
-	cr.release = func(b []byte) {
-		for _, ch := range [2]*chunk{cur, prev} {
-			if ch != nil && len(b) > 0 && &ch.buf[0] == &b[0] {
-				free <- ch
-				return
-			}
-		}
-	}
+	current := lendBuffers(cr, free, func(ch *chunk) *[]byte { return &ch.buf })
 	go func() {
 		defer close(ordered)
 		defer close(work)
@@ -121,7 +106,7 @@ func (c *checker) checkPiped(r io.Reader, bufSize int) error {
 				ordered <- ch
 				continue
 			}
-			ch := cur
+			ch := current()
 			ch.data, ch.done = data, make(chan struct{})
 			ordered <- ch
 			work <- ch

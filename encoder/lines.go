@@ -179,3 +179,29 @@ func cutLine(chunk []byte) (raw, rest []byte, crlf bool, bad error) {
 	}
 	return raw, rest, false, nil
 }
+
+// lendBuffers makes cr take its buffers from the items in free (a buffer is
+// made on an item's first use), so cr's reader runs at most cap(free)
+// chunks ahead of whoever hands the items back; an item whose buffer backed
+// no chunk goes straight back. current returns the item whose buffer backs
+// the chunk that cr.next returned last.
+func lendBuffers[T any](cr *chunkReader, free chan *T, buf func(*T) *[]byte) (current func() *T) {
+	var cur, prev *T
+	cr.alloc = func() []byte {
+		prev, cur = cur, <-free
+		b := buf(cur)
+		if *b == nil {
+			*b = make([]byte, cr.size)
+		}
+		return *b
+	}
+	cr.release = func(b []byte) {
+		for _, it := range [2]*T{cur, prev} {
+			if it != nil && len(b) > 0 && &(*buf(it))[0] == &b[0] {
+				free <- it
+				return
+			}
+		}
+	}
+	return func() *T { return cur }
+}

@@ -133,23 +133,29 @@ func (r *chopReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestMergeMatchesReference compares Merger, which copies canonical lines
-// from where they were read and merges a minute at a time with a hash
-// table, with the plain rule: every input's usable lines in input order,
-// stably sorted by minute, re-encoded, dropping a line identical to the
-// previous kept line for its item in its minute.
+// TestMergeMatchesReference compares Merger, which reads inputs in
+// chunks on goroutines, copies canonical lines and keeps a hash table of
+// the current minute, with the plain rule: repeatedly the input whose next
+// usable line is earliest (the first input on a tie), re-encoded, dropping
+// a line identical to the previous kept line for its item in the current
+// run of equal minutes of the output, and then every input's next lines
+// identical to it. The random inputs go back in time now and then.
 func TestMergeMatchesReference(t *testing.T) {
+	old := mergeChunk
+	t.Cleanup(func() { mergeChunk = old })
+	mergeChunk = 0 // the smallest chunks: lines come from many of them
 	opt := Options{Location: time.UTC, Now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	type kept struct {
+		ts   string
+		line []byte
+	}
 	for seed := range 3 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 4))
-		type kept struct {
-			ts   string
-			line []byte
-		}
-		var all []kept
+		var inputs [][]kept
 		m := NewMerger(opt)
 		for i := range 3 {
 			data := randomFile(rng, 3000)
+			var in []kept
 			rd := NewReader(bytes.NewReader(data), time.UTC)
 			for {
 				l, ok := rd.Next()
@@ -157,30 +163,56 @@ func TestMergeMatchesReference(t *testing.T) {
 					break
 				}
 				if l.Err == nil {
-					all = append(all, kept{string(l.Raw[:TimeLen]), AppendLine(nil, l.Record)})
+					in = append(in, kept{string(l.Raw[:TimeLen]), AppendLine(nil, l.Record)})
 				}
 			}
-			// Small buffers: lines are kept from many chunks.
-			if _, _, err := m.add(fmt.Sprint(i), &chopReader{data, rng}, 1); err != nil {
-				t.Fatal(err)
-			}
+			inputs = append(inputs, in)
+			m.Add(fmt.Sprint(i), &chopReader{data, rng})
 		}
-		slices.SortStableFunc(all, func(a, b kept) int { return strings.Compare(a.ts, b.ts) })
-		var want bytes.Buffer
-		dups := 0
-		for i, k := range all {
+		var out []kept
+		dups, back := 0, 0
+		for {
+			best := -1
+			for i, in := range inputs {
+				if len(in) > 0 && (best < 0 || in[0].ts < inputs[best][0].ts) {
+					best = i
+				}
+			}
+			if best < 0 {
+				break
+			}
+			k := inputs[best][0]
+			inputs[best] = inputs[best][1:]
+			if n := len(out); n > 0 && k.ts < out[n-1].ts {
+				back++
+			}
 			dup := false
-			for j := i - 1; j >= 0 && all[j].ts == k.ts; j-- {
-				if all[j].line != nil && bytes.Equal(itemField(all[j].line), itemField(k.line)) {
-					dup = bytes.Equal(all[j].line, k.line)
+			for j := len(out) - 1; j >= 0 && out[j].ts == k.ts; j-- {
+				if bytes.Equal(itemField(out[j].line), itemField(k.line)) {
+					dup = bytes.Equal(out[j].line, k.line)
 					break
 				}
 			}
 			if dup {
-				all[i].line = nil
 				dups++
-				continue
+			} else {
+				out = append(out, k)
 			}
+			// Copies of this line at the other inputs' heads (or right
+			// after it in its own input) are dropped at once.
+			for again := true; again; {
+				again = false
+				for i, in := range inputs {
+					if len(in) > 0 && bytes.Equal(in[0].line, k.line) {
+						inputs[i] = in[1:]
+						dups++
+						again = true
+					}
+				}
+			}
+		}
+		var want bytes.Buffer
+		for _, k := range out {
 			want.Write(k.line)
 		}
 		var got bytes.Buffer
@@ -188,10 +220,17 @@ func TestMergeMatchesReference(t *testing.T) {
 		if err != nil || n != int64(got.Len()) {
 			t.Fatal(n, err)
 		}
-		if dups == 0 {
-			t.Fatalf("seed %d: no duplicates to drop", seed)
+		if dups == 0 || back == 0 {
+			t.Fatalf("seed %d: %d duplicates to drop, %d steps back in time: the test needs both", seed, dups, back)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) || m.Duplicates() != dups {
+			gl, wl := strings.SplitAfter(got.String(), "\n"), strings.SplitAfter(want.String(), "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Logf("line %d: got %q want %q", i+1, gl[i], wl[i])
+					break
+				}
+			}
 			t.Fatalf("seed %d: merge differs from the reference (%d vs %d bytes, %d vs %d duplicates)", seed, got.Len(), want.Len(), m.Duplicates(), dups)
 		}
 	}

@@ -23,11 +23,14 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "merge -o OUT [--skip-bad] FILE...",
 		Short: "merge several stations' data files into one upload file",
-		Long: `merge combines data files into one file for Alma's Offline Circulation upload:
-lines sorted by their 12-character timestamp (within a minute each input keeps its
-order, and inputs come in argument order, because Alma applies lines in file order),
-exact duplicates dropped and counted, every line rewritten in the canonical layout
-(CRLF, item padded to 80 characters).
+		Long: `merge combines data files into one file for Alma's Offline Circulation upload.
+Alma applies lines in file order, so merge never reorders the lines of one input:
+it takes, line by line, the earliest of the inputs' next lines by their 12-character
+timestamp (on a tie, the input named first). Inputs in time order come out sorted;
+a file whose times go backwards (the autumn clock change, a clock set back) keeps
+its own order. Exact duplicates that meet in the same minute are dropped and
+counted; every line is rewritten in the canonical layout (CRLF, item padded to 80
+characters). Memory stays small whatever the size of the inputs.
 
 OUT is written atomically (a temporary file in the same folder, synced, then renamed)
 with mode 0640, and never one of the inputs. Inputs in which 'offcircd check' finds
@@ -89,42 +92,84 @@ func notAnInput(out string, inputs []string) error {
 	return nil
 }
 
+// errRefused stops writeAtomic when the inputs' check refuses the merge.
+var errRefused = errors.New("merge: refused")
+
 func runMerge(stdout, stderr io.Writer, out string, inputs []string, skipBad bool, opt encoder.Options) error {
-	m := encoder.NewMerger(opt)
+	newMerger := func() *encoder.Merger {
+		m := encoder.NewMerger(opt)
+		for _, in := range inputs {
+			m.AddFile(in)
+		}
+		return m
+	}
 	ew := bufio.NewWriter(stderr)
 	defer ew.Flush()
-	var bad []string
 	skipped := 0
-	sums, allProbs, err := m.AddFiles(inputs...)
-	if err != nil {
-		return err
-	}
-	for i, in := range inputs {
-		sum, probs := sums[i], allProbs[i]
-		if sum.Errors == 0 {
-			continue
-		}
-		bad = append(bad, fmt.Sprintf("%s (%d errors)", in, sum.Errors))
-		for _, l := range errorLines(probs) {
-			if skipBad {
-				fmt.Fprintf(ew, "%s:%d: skipped: %s\n", in, l.line, l.msg)
-				skipped++
-			} else {
-				fmt.Fprintf(ew, "%s:%d: error: %s\n", in, l.line, l.msg)
+	// refused prints what the inputs' check found and reports whether it
+	// stops the merge.
+	refused := func(m *encoder.Merger) bool {
+		var bad []string
+		sums, allProbs := m.Results()
+		for i, in := range inputs {
+			sum, probs := sums[i], allProbs[i]
+			if sum.Errors == 0 {
+				continue
+			}
+			bad = append(bad, fmt.Sprintf("%s (%d errors)", in, sum.Errors))
+			listed := 0
+			for _, l := range errorLines(probs) {
+				listed += l.n
+				if skipBad {
+					fmt.Fprintf(ew, "%s:%d: skipped: %s\n", in, l.line, l.msg)
+					skipped++
+				} else {
+					fmt.Fprintf(ew, "%s:%d: error: %s\n", in, l.line, l.msg)
+				}
+			}
+			if more := sum.Errors - listed; more > 0 {
+				fmt.Fprintf(ew, "%s: %d more errors not listed (offcircd check %s lists them all)\n", in, more, in)
 			}
 		}
+		if len(bad) > 0 && !skipBad {
+			fmt.Fprintf(ew, "offcircd: merge: refusing inputs with errors: %s; nothing written (fix them, or use --skip-bad to leave those lines out)\n",
+				strings.Join(bad, ", "))
+			return true
+		}
+		return false
 	}
-	if len(bad) > 0 && !skipBad {
-		fmt.Fprintf(ew, "offcircd: merge: refusing inputs with errors: %s; nothing written (fix them, or use --skip-bad to leave those lines out)\n",
-			strings.Join(bad, ", "))
-		return exitCode(1)
-	}
+	m := newMerger()
 	if out == "-" {
+		// Standard output cannot be taken back: check every input first.
+		if _, err := m.WriteTo(io.Discard); err != nil {
+			return err
+		}
+		if refused(m) {
+			return exitCode(1)
+		}
+		m = newMerger()
 		if _, err := m.WriteTo(stdout); err != nil {
 			return err
 		}
-	} else if err := writeAtomic(out, m); err != nil {
-		return err
+	} else {
+		err := writeAtomic(out, func(w io.Writer) error {
+			if _, err := m.WriteTo(w); err != nil {
+				return err
+			}
+			if refused(m) {
+				return errRefused
+			}
+			return nil
+		})
+		if errors.Is(err, errRefused) {
+			return exitCode(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if n := m.Unchecked(); n > 0 {
+		fmt.Fprintf(ew, "merge: %d lines kept without the duplicate check (a minute with more lines than the check holds)\n", n)
 	}
 	fmt.Fprintf(ew, "merged %d files into %s: %d lines written, %d duplicates dropped, %d bad lines skipped\n",
 		len(inputs), out, m.Written(), m.Duplicates(), skipped)
@@ -134,6 +179,7 @@ func runMerge(stdout, stderr io.Writer, out string, inputs []string, skipBad boo
 type badLine struct {
 	line int
 	msg  string
+	n    int // problems folded into msg
 }
 
 // errorLines folds the error problems of one file into one entry per line.
@@ -145,9 +191,10 @@ func errorLines(probs []encoder.Problem) []badLine {
 		}
 		if n := len(out); n > 0 && out[n-1].line == p.Line {
 			out[n-1].msg += "; " + p.Msg
+			out[n-1].n++
 			continue
 		}
-		out = append(out, badLine{p.Line, p.Msg})
+		out = append(out, badLine{p.Line, p.Msg, 1})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].line < out[j].line })
 	return out
@@ -157,7 +204,7 @@ func errorLines(probs []encoder.Problem) []badLine {
 // contents or the complete new file, even across a crash: temp file in the
 // same folder, fsync, rename, then fsync of the folder so the rename itself
 // is durable (not possible on Windows, where rename is enough).
-func writeAtomic(path string, w io.WriterTo) (err error) {
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -169,7 +216,7 @@ func writeAtomic(path string, w io.WriterTo) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := w.WriteTo(tmp); err != nil {
+	if err := write(tmp); err != nil {
 		return err
 	}
 	if err := tmp.Chmod(0o640); err != nil && runtime.GOOS != "windows" {

@@ -168,3 +168,27 @@ func TestMergeStdoutAndUsage(t *testing.T) {
 		t.Fatalf("failed merge created its output: %v", err)
 	}
 }
+
+// TestMergeKeepsFileOrder is the autumn clock change: the desk lent BOOK7
+// at 02:50 summer time and took it back at 02:10 winter time. Alma applies
+// lines in file order, so merge must keep the return after the loan, or
+// the book stays on loan.
+func TestMergeKeepsFileOrder(t *testing.T) {
+	dir := t.TempDir()
+	pad := func(s string) string { return s + strings.Repeat(" ", 93-len(s)) }
+	desk := pad("202210300250LBOOK7") + "P1\r\n" + pad("202210300210RBOOK7") + "\r\n"
+	kiosk := pad("202210300230RBOOK1") + "\r\n"
+	for name, data := range map[string]string{"desk.dat": desk, "kiosk.dat": kiosk} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout, stderr, code := runInDir(t, dir, "", "merge", "-o", "-", "desk.dat", "kiosk.dat", "desk.dat")
+	want := pad("202210300230RBOOK1") + "\r\n" + desk
+	if code != 0 || stdout != want {
+		t.Fatalf("exit %d stderr %q\nmerged:\n%s\nwant:\n%s", code, stderr, stdout, want)
+	}
+	if !strings.Contains(stderr, "3 lines written, 2 duplicates dropped") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
