@@ -167,7 +167,7 @@ func TestMergeMatchesReference(t *testing.T) {
 				}
 			}
 			inputs = append(inputs, in)
-			m.Add(fmt.Sprint(i), &chopReader{data, rng})
+			m.Add(fmt.Sprint(i), &chopReader{data, rand.New(rand.NewPCG(uint64(seed), uint64(i)))}) // one rng per reader: they run at once
 		}
 		var out []kept
 		dups, back := 0, 0
