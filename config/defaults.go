@@ -91,7 +91,7 @@ const (
 	DefaultAIM          = "strip"
 	DefaultAddOn        = "main"
 	DefaultLayout       = "us"
-	DefaultPOSLayout    = "generic"
+	DefaultPOSLayout    = ""     // none: a hid-pos scanner's layout is read from the device (its report descriptor and vendor id), never guessed
 	DefaultBeep         = "none" // the PC-side [[beeper]] is the portable default; scanner beeps are opt-in per model
 )
 
@@ -112,7 +112,6 @@ func (c *Config) ApplyDefaults() {
 		setStr(&s.AIM, DefaultAIM)
 		setStr(&s.AddOn, DefaultAddOn)
 		setStr(&s.Layout, DefaultLayout)
-		setStr(&s.POSLayout, DefaultPOSLayout)
 		setStr(&s.Beep, DefaultBeep)
 		s.VID, s.PID = strings.ToLower(s.VID), strings.ToLower(s.PID)
 	}

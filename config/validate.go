@@ -277,7 +277,9 @@ func (v *validator) scanner(i int) {
 	v.oneOf(at("aim"), label, "aim", s.AIM, aims)
 	v.oneOf(at("addon"), label, "addon", s.AddOn, addOns)
 	v.oneOf(at("layout"), label, "layout", s.Layout, layouts)
-	v.oneOf(at("pos_layout"), label, "pos_layout", s.POSLayout, posLayouts)
+	if s.POSLayout != "" { // unset: read from the device
+		v.oneOf(at("pos_layout"), label, "pos_layout", s.POSLayout, posLayouts)
+	}
 
 	if !slices.Contains(BeepProfiles, s.Beep) {
 		if _, err := ParseHex(s.Beep); err != nil {

@@ -16,7 +16,12 @@ import (
 type Capture struct {
 	Decoder string    // from the "# decoder: NAME" header line, "" when absent
 	Start   time.Time // from the "# start: RFC3339" header line, zero when absent
-	Chunks  []Chunk
+	// Device is the HID device the reports came from ("# device: vvvv:pppp",
+	// "# usage-page: xx" and "# report-descriptor: hex" header lines), nil
+	// in captures of serial scanners and in captures made before offcircd
+	// recorded it.
+	Device *DeviceID
+	Chunks []Chunk
 }
 
 // Chunk is one raw read (serial) or one input report (HID).
@@ -35,12 +40,16 @@ func ReadCapture(r io.Reader) (*Capture, error) {
 	sc.Buffer(make([]byte, 0, 4096), maxCaptureLine)
 	c := &Capture{}
 	var last time.Duration
+	dh := &deviceHeader{c: c}
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" {
 			continue
 		}
 		if strings.HasPrefix(line, "#") {
+			if err := dh.header(strings.TrimSpace(line[1:])); err != nil {
+				return nil, fmt.Errorf("capture: line %d: %w", n, err)
+			}
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line[1:]), "decoder:"); ok && c.Decoder == "" {
 				if f := strings.Fields(v); len(f) > 0 {
 					c.Decoder = f[0]
@@ -66,8 +75,87 @@ func ReadCapture(r io.Reader) (*Capture, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
+	if err := dh.done(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
+
+// deviceHeader collects the device header lines. A capture may repeat
+// them (a device is announced at every connect); a capture whose device
+// changes format midway cannot be replayed as one device and is refused.
+type deviceHeader struct {
+	c   *Capture
+	cur *DeviceID // the block being read
+}
+
+func (h *deviceHeader) header(line string) error {
+	key, v, ok := strings.Cut(line, ":")
+	if !ok {
+		return nil
+	}
+	v = strings.TrimSpace(v)
+	switch strings.TrimSpace(key) {
+	case "device":
+		if err := h.flush(); err != nil {
+			return err
+		}
+		vid, pid, ok := strings.Cut(v, ":")
+		if !ok {
+			return fmt.Errorf("device %q: want vvvv:pppp", v)
+		}
+		id := &DeviceID{}
+		var err error
+		if id.VID, err = parseUSBID("vid", vid); err != nil {
+			return fmt.Errorf("device: %w", err)
+		}
+		if id.PID, err = parseUSBID("pid", pid); err != nil {
+			return fmt.Errorf("device: %w", err)
+		}
+		h.cur = id
+	case "usage-page":
+		if h.cur == nil {
+			return errors.New("usage-page before a device line")
+		}
+		p, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(v), "0x"), 16, 16)
+		if err != nil {
+			return fmt.Errorf("usage-page %q: want hex", v)
+		}
+		h.cur.UsagePage = uint16(p)
+	case "report-descriptor":
+		if h.cur == nil {
+			return errors.New("report-descriptor before a device line")
+		}
+		b, err := hex.DecodeString(strings.Join(strings.Fields(v), ""))
+		if err != nil || len(b) == 0 {
+			return fmt.Errorf("report-descriptor: bad hex data")
+		}
+		if len(b) > hidDescMax {
+			return fmt.Errorf("report-descriptor: %d bytes, more than %d", len(b), hidDescMax)
+		}
+		h.cur.Descriptor = b
+	}
+	return nil
+}
+
+// flush ends the current device block and checks it against the first.
+func (h *deviceHeader) flush() error {
+	if h.cur == nil {
+		return nil
+	}
+	id := h.cur
+	h.cur = nil
+	if h.c.Device == nil {
+		h.c.Device = id
+		return nil
+	}
+	if !h.c.Device.Equal(*id) {
+		return fmt.Errorf("capture: the device changed from %s to %s (another report format) within one capture", h.c.Device, id)
+	}
+	return nil
+}
+
+func (h *deviceHeader) done() error { return h.flush() }
 
 func parseCaptureLine(line string) (Chunk, error) {
 	f := strings.Fields(line)
@@ -101,6 +189,28 @@ func NewCaptureWriter(w io.Writer, decoder string) (*CaptureWriter, error) {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
 	return &CaptureWriter{w: w}, nil
+}
+
+// Device records the device the following chunks come from, so a replay
+// decodes them as that device was decoded (the hid-pos layout).
+func (cw *CaptureWriter) Device(id DeviceID) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# device: %s\n", id)
+	if id.UsagePage != 0 {
+		fmt.Fprintf(&b, "# usage-page: %02x\n", id.UsagePage)
+	}
+	if len(id.Descriptor) > 0 {
+		b.WriteString("# report-descriptor:")
+		for _, c := range id.Descriptor {
+			b.WriteByte(' ')
+			b.WriteString(hex.EncodeToString([]byte{c}))
+		}
+		b.WriteByte('\n')
+	}
+	if _, err := io.WriteString(cw.w, b.String()); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	return nil
 }
 
 // Write appends one chunk received at offset at from the start.

@@ -157,6 +157,15 @@ type Tapper interface {
 	SetTap(tap func(t time.Time, chunk []byte))
 }
 
+// DeviceTapper is implemented by sources whose input format depends on the
+// device (HID: VID:PID and report descriptor). The tap is called each time
+// a device is opened, before its first chunk reaches the Tapper's tap, so
+// `offcircd capture` records which device the chunks came from. SetDeviceTap
+// must be called before Run.
+type DeviceTapper interface {
+	SetDeviceTap(tap func(id DeviceID))
+}
+
 // Listing describes one attached device for `offcircd devices`.
 type Listing struct {
 	Kind         string // "serial" or "hid"

@@ -76,6 +76,9 @@ type hidBackend interface {
 	// Enumerate lists interfaces with vendor vid and product pid (0 = any).
 	Enumerate(vid, pid uint16) ([]hidInfo, error)
 	Open(info hidInfo) (hidDevice, error)
+	// Descriptor returns the interface's report descriptor without
+	// opening it (an error where the OS does not give it out).
+	Descriptor(info hidInfo) ([]byte, error)
 }
 
 // hidSystem is the real backend (karalabe/hid); tests replace it.
@@ -166,15 +169,21 @@ type hidSource struct {
 	backend     hidBackend
 	interval    time.Duration // hotplug enumeration period
 	readTimeout time.Duration
-	newDecoder  func() (Decoder, error)
-	beepFor     func(pattern string) ([]byte, error) // nil: no scanner-side beep
-	unsupported error                                // set when this OS cannot read the device class
+	newDecoder  func(layout string) (Decoder, error)
+	// posLayout is the configured pos_layout of a hid-pos scanner; ""
+	// means the layout comes from each device as it is opened.
+	posLayout   string
+	pos         bool                                         // a hid-pos scanner
+	beepFor     func(layout, pattern string) ([]byte, error) // nil: no scanner-side beep
+	unsupported error                                        // set when this OS cannot read the device class
 	log         *slog.Logger
 	goos        string
 	tap         func(t time.Time, chunk []byte)
+	devTap      func(id DeviceID)
 
-	mu  sync.Mutex // guards dev against Beep writes racing the reader's Close
-	dev hidDevice
+	mu     sync.Mutex // guards dev against Beep writes racing the reader's Close
+	dev    hidDevice
+	layout string // the open device's pos_layout
 }
 
 // hidReportMax is the read buffer: full-speed interrupt reports are at
@@ -190,16 +199,27 @@ func newHIDSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (*hid
 		interval: hotplugInterval(cfg), readTimeout: 100 * time.Millisecond}
 	switch sc.Type {
 	case "hid-pos":
-		if _, err := newPOSDecoder(sc); err != nil {
-			return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
+		if sc.POSLayout != "" {
+			if _, err := newPOSDecoder(sc); err != nil {
+				return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
+			}
 		}
-		s.newDecoder = func() (Decoder, error) { return newPOSDecoder(sc) }
-		s.beepFor = func(p string) ([]byte, error) { return posBeep(sc, p) }
+		s.pos, s.posLayout = true, sc.POSLayout
+		s.newDecoder = func(layout string) (Decoder, error) {
+			sc := sc
+			sc.POSLayout = layout
+			return newPOSDecoder(sc)
+		}
+		s.beepFor = func(layout, p string) ([]byte, error) {
+			sc := sc
+			sc.POSLayout = layout
+			return posBeep(sc, p)
+		}
 	case "hid-keyboard":
 		if _, err := newKbdDecoder(sc); err != nil {
 			return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
 		}
-		s.newDecoder = func() (Decoder, error) { return newKbdDecoder(sc) }
+		s.newDecoder = func(string) (Decoder, error) { return newKbdDecoder(sc) }
 		s.unsupported = keyboardUnsupported(s.goos)
 	default:
 		return nil, fmt.Errorf("hid: scanner %q: type %q is not a HID type", sc.Name, sc.Type)
@@ -229,6 +249,10 @@ func (s *hidSource) Name() string { return s.name }
 // SetTap installs a tap that sees every input report before decoding.
 func (s *hidSource) SetTap(tap func(t time.Time, chunk []byte)) { s.tap = tap }
 
+// SetDeviceTap installs a tap that is told each device opened, before its
+// first report reaches the tap of SetTap.
+func (s *hidSource) SetDeviceTap(tap func(id DeviceID)) { s.devTap = tap }
+
 // Beep plays pattern on the scanner through its output report. It is
 // safe to call from any goroutine; the write never overlaps the reader's
 // Close.
@@ -236,7 +260,20 @@ func (s *hidSource) Beep(pattern string) error {
 	if s.beepFor == nil {
 		return nil
 	}
-	b, err := s.beepFor(pattern)
+	if !knownPattern(pattern) {
+		return fmt.Errorf("hid: %w %q", ErrUnknownPattern, pattern)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	layout := s.layout
+	if s.dev == nil {
+		// The layout of a device not yet opened is not known.
+		layout = s.posLayout
+		if layout == "" {
+			return ErrHIDNotConnected
+		}
+	}
+	b, err := s.beepFor(layout, pattern)
 	if err != nil || len(b) == 0 {
 		return err
 	}
@@ -244,8 +281,6 @@ func (s *hidSource) Beep(pattern string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.dev == nil {
 		return ErrHIDNotConnected
 	}
@@ -324,7 +359,7 @@ func (s *hidSource) Run(ctx context.Context, out chan<- Event) error {
 			skipped++
 		default:
 			skipped = 0
-			dev, info, oerr := s.open(cands)
+			dev, info, id, layout, oerr := s.open(cands)
 			if oerr != nil {
 				failedSig = sig
 				if !state(StateError, oerr) {
@@ -337,7 +372,10 @@ func (s *hidSource) Run(ctx context.Context, out chan<- Event) error {
 				s.close(dev, info)
 				return nil
 			}
-			rerr := s.serve(ctx, dev, out)
+			if s.devTap != nil {
+				s.devTap(id)
+			}
+			rerr := s.serve(ctx, dev, layout, out)
 			s.close(dev, info)
 			if ctx.Err() != nil {
 				return nil
@@ -380,12 +418,35 @@ func hidSignature(infos []hidInfo) string {
 	return b.String()
 }
 
-// open claims and opens the first candidate that opens.
-func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, error) {
-	var errs []error
+// open claims and opens the first candidate that opens, and returns it
+// with its identity and, for hid-pos, its report layout: the configured
+// one, else the one its report descriptor (read before opening: on Linux
+// opening detaches the kernel driver that publishes it) and vendor id
+// determine. A device whose layout cannot be told is not opened.
+func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, DeviceID, string, error) {
+	var errs, refused []error
 	for _, i := range cands {
 		if !hidClaim(i.Path, s.name) {
 			continue
+		}
+		id := DeviceID{VID: i.VID, PID: i.PID, UsagePage: i.UsagePage}
+		desc, derr := s.backend.Descriptor(i)
+		if derr == nil {
+			id.Descriptor = desc
+		}
+		layout := s.posLayout
+		if s.pos && layout == "" {
+			l, err := posLayoutFromDevice(id)
+			if err != nil {
+				hidRelease(i.Path, s.name)
+				if derr != nil {
+					err = fmt.Errorf("%w (%v)", err, derr)
+				}
+				refused = append(refused, fmt.Errorf("%w; its [[scanner]] table (as offcircd devices prints it):\n%s", err, hidSnippet(i, s.name, s.goos, id.Descriptor)))
+				continue
+			}
+			layout = l
+			s.log.Info("hid-pos layout read from the device", "device", id.String(), "pos_layout", l)
 		}
 		dev, err := s.backend.Open(i)
 		if err != nil {
@@ -394,18 +455,21 @@ func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, error) {
 			continue
 		}
 		s.mu.Lock()
-		s.dev = dev
+		s.dev, s.layout = dev, layout
 		s.mu.Unlock()
-		return dev, i, nil
+		return dev, i, id, layout, nil
+	}
+	if len(refused) > 0 && len(errs) == 0 {
+		return nil, hidInfo{}, DeviceID{}, "", fmt.Errorf("scanner %q: %w", s.name, errors.Join(refused...))
 	}
 	if len(errs) == 0 {
-		return nil, hidInfo{}, fmt.Errorf("hid: no free device %s", s.match)
+		return nil, hidInfo{}, DeviceID{}, "", fmt.Errorf("hid: no free device %s", s.match)
 	}
-	err := errors.Join(errs...)
+	err := errors.Join(append(errs, refused...)...)
 	if s.goos == "linux" {
 		err = fmt.Errorf("%w (on Linux offcircd needs write access to /dev/bus/usb: install the udev rule)", err)
 	}
-	return nil, hidInfo{}, err
+	return nil, hidInfo{}, DeviceID{}, "", err
 }
 
 // close closes dev; only Run's goroutine calls it, never during a read.
@@ -421,8 +485,8 @@ func (s *hidSource) close(dev hidDevice, info hidInfo) {
 
 // serve reads reports until ctx ends (nil) or the device fails (the error:
 // an unplug looks like a read error).
-func (s *hidSource) serve(ctx context.Context, dev hidDevice, out chan<- Event) error {
-	dec, err := s.newDecoder()
+func (s *hidSource) serve(ctx context.Context, dev hidDevice, layout string, out chan<- Event) error {
+	dec, err := s.newDecoder(layout)
 	if err != nil {
 		return err
 	}

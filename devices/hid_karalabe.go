@@ -40,3 +40,5 @@ func (karalabeBackend) Open(i hidInfo) (hidDevice, error) {
 	}
 	return d, nil
 }
+
+func (karalabeBackend) Descriptor(i hidInfo) ([]byte, error) { return hidReportDescriptor(i.Path) }

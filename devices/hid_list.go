@@ -2,6 +2,7 @@ package devices
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -25,9 +26,18 @@ var hidKnownModes = map[[2]uint16]string{
 	{0x067e, 0x0801}: "hid-keyboard", {0x065a, 0x0001}: "hid-keyboard",
 }
 
-// hidGuessType says which scanner type fits a HID interface: the usage page
-// where the OS reports it (Windows, macOS), else known product ids.
-func hidGuessType(i hidInfo) string {
+// hidGuessType says which scanner type fits a HID interface: its report
+// descriptor (Linux), the usage page where the OS reports it (Windows,
+// macOS), else known product ids.
+func hidGuessType(i hidInfo, desc []byte) string {
+	if d, err := parseHIDDescriptor(desc); err == nil {
+		switch {
+		case d.hasApp(hidPageBarcode):
+			return "hid-pos"
+		case slices.Contains(d.apps, hidUsageKeyboard):
+			return "hid-keyboard"
+		}
+	}
 	switch {
 	case i.UsagePage == 0x8C:
 		return "hid-pos"
@@ -60,26 +70,37 @@ func listHID(b hidBackend, goos string) ([]Listing, error) {
 	out := make([]Listing, 0, len(infos))
 	for n, i := range infos {
 		_, likely := hidScannerVendors[i.VID]
+		desc, _ := b.Descriptor(i)
 		out = append(out, Listing{
 			Kind: "hid", Name: i.Path,
 			VID: fmt.Sprintf("%04x", i.VID), PID: fmt.Sprintf("%04x", i.PID),
 			SerialNumber: i.Serial, Manufacturer: i.Manufacturer, Product: i.Product,
 			Interface: i.Interface, Likely: likely,
-			Snippet: hidSnippet(i, n+1, goos),
+			Snippet: hidSnippet(i, fmt.Sprintf("hid-%d", n+1), goos, desc),
 		})
 	}
 	return out, nil
 }
 
-// hidSnippet is a ready-to-paste [[scanner]] table for one interface.
-func hidSnippet(i hidInfo, n int, goos string) string {
-	typ := hidGuessType(i)
+// hidSnippet is a ready-to-paste [[scanner]] table for one interface,
+// given its report descriptor (nil if unknown). A HID POS scanner whose
+// layout the device tells gets none (offcircd reads it the same way at
+// run time); one whose layout cannot be told gets an empty pos_layout to
+// fill in, which offcircd refuses until it is.
+func hidSnippet(i hidInfo, name, goos string, desc []byte) string {
+	typ := hidGuessType(i, desc)
 	var b strings.Builder
 	b.WriteString("[[scanner]]\n")
-	fmt.Fprintf(&b, "name          = \"hid-%d\"\n", n)
+	fmt.Fprintf(&b, "name          = %q\n", name)
 	switch typ {
 	case "hid-pos":
-		b.WriteString("type          = \"hid-pos\"\npos_layout    = \"" + hidGuessPOSLayout(i) + "\"\n")
+		b.WriteString("type          = \"hid-pos\"\n")
+		id := DeviceID{VID: i.VID, PID: i.PID, UsagePage: i.UsagePage, Descriptor: desc}
+		if l, err := posLayoutFromDevice(id); err == nil {
+			b.WriteString("# pos_layout  = \"" + l + "\"   # read from the device; set it only to override\n")
+		} else {
+			b.WriteString("pos_layout    = \"\"              # not told by the device: " + strings.Join(POSLayouts(), ", ") + " (see the scanner's manual)\n")
+		}
 	case "hid-keyboard":
 		if goos == "windows" {
 			b.WriteString("# keyboard mode cannot be read by a Windows service: program the scanner\n# for HID POS or USB-COM mode first\n")
@@ -89,6 +110,7 @@ func hidSnippet(i hidInfo, n int, goos string) string {
 		b.WriteString("type          = \"hid-keyboard\"\nlayout        = \"us\"            # the keyboard country programmed into the scanner\n")
 	default:
 		b.WriteString("type          = \"hid-pos\"       # or \"hid-keyboard\" if the scanner is in keyboard mode\n")
+		b.WriteString("pos_layout    = \"\"              # for hid-pos: " + strings.Join(POSLayouts(), ", ") + " (see the scanner's manual)\n")
 	}
 	fmt.Fprintf(&b, "vid           = \"%04x\"\npid           = \"%04x\"\n", i.VID, i.PID)
 	if i.Serial != "" {
@@ -96,14 +118,4 @@ func hidSnippet(i hidInfo, n int, goos string) string {
 	}
 	fmt.Fprintf(&b, "interface     = %d\n", i.Interface)
 	return b.String()
-}
-
-func hidGuessPOSLayout(i hidInfo) string {
-	switch i.VID {
-	case 0x0c2e:
-		return "honeywell"
-	case 0x1eab:
-		return "newland"
-	}
-	return "generic"
 }

@@ -87,6 +87,7 @@ type fakeHIDBackend struct {
 	enums     int
 	badClose  atomic.Int32
 	supported bool
+	descs     map[string][]byte // report descriptors by path
 }
 
 func newFakeHIDBackend() *fakeHIDBackend {
@@ -129,6 +130,10 @@ func (b *fakeHIDBackend) plug(path, serial string) *fakeHID {
 	d := newFakeHID(&b.badClose)
 	b.present[path] = hidInfo{Path: path, VID: 0x0c2e, PID: 0x0b87, Serial: serial, Interface: 0}
 	b.devs[path] = d
+	if b.descs == nil {
+		b.descs = map[string][]byte{}
+	}
+	b.descs[path] = honeywellDescriptor // what Linux's sysfs gives for it
 	return d
 }
 
@@ -427,8 +432,9 @@ func TestPOSBeepProfiles(t *testing.T) {
 		want    []byte
 		err     bool
 	}{
-		{config.Scanner{}, "good", []byte{0x04, 0x40}, false},
-		{config.Scanner{Beep: "honeywell"}, "write-failure", []byte{0x04, 0x20}, false},
+		{config.Scanner{POSLayout: "honeywell"}, "good", []byte{0x04, 0x40}, false},
+		{config.Scanner{POSLayout: "honeywell", Beep: "honeywell"}, "write-failure", []byte{0x04, 0x20}, false},
+		{config.Scanner{}, "good", nil, true}, // the layout comes from the device
 		{config.Scanner{Beep: "none"}, "good", nil, false},
 		{config.Scanner{POSLayout: "newland"}, "good", nil, false},
 		{config.Scanner{Beep: "04 01"}, "patron", []byte{0x04, 0x01}, false},
@@ -467,10 +473,16 @@ func TestHIDList(t *testing.T) {
 	b.plug("usb-1", "SN1")
 	b.mu.Lock()
 	b.present["usb-2"] = hidInfo{Path: "usb-2", VID: 0x046d, PID: 0xc52b, Product: "Mouse", Interface: 2}
-	b.present["usb-3"] = hidInfo{Path: "usb-3", VID: 0x1eab, PID: 0x1d10, Interface: 0}
+	// usb-3 as Windows enumerates it (usage page given, no descriptor);
+	// usb-4 as Linux does, with the report descriptor from sysfs; usb-5
+	// a HID POS interface whose layout nothing tells.
+	b.present["usb-3"] = hidInfo{Path: "usb-3", VID: 0x1eab, PID: 0x1d10, UsagePage: 0x8C, Interface: 0}
+	b.present["usb-4"] = hidInfo{Path: "usb-4", VID: 0x0c2e, PID: 0x0b87, Interface: 0}
+	b.present["usb-5"] = hidInfo{Path: "usb-5", VID: 0x1eab, PID: 0x2010, Interface: 0}
 	b.mu.Unlock()
+	b.setDescriptor("usb-4", honeywellDescriptor)
 	got, err := listHID(b, "linux")
-	if err != nil || len(got) != 3 {
+	if err != nil || len(got) != 5 {
 		t.Fatalf("%v %+v", err, got)
 	}
 	if !got[0].Likely || got[1].Likely || got[0].VID != "0c2e" || got[0].SerialNumber != "SN1" || got[1].Interface != 2 {
@@ -479,8 +491,18 @@ func TestHIDList(t *testing.T) {
 	if !strings.Contains(got[0].Snippet, `serial_number = "SN1"`) || !strings.Contains(got[0].Snippet, `vid           = "0c2e"`) {
 		t.Errorf("snippet:\n%s", got[0].Snippet)
 	}
-	if !strings.Contains(got[2].Snippet, `type          = "hid-pos"`) || !strings.Contains(got[2].Snippet, `pos_layout    = "newland"`) {
-		t.Errorf("newland snippet:\n%s", got[2].Snippet)
+	for _, c := range []struct {
+		n          int
+		want, dont string
+	}{
+		{2, `# pos_layout  = "newland"`, "\npos_layout"},
+		{3, `# pos_layout  = "honeywell"`, "\npos_layout"},
+		{4, `pos_layout    = ""`, "# pos_layout"},
+	} {
+		sn := got[c.n].Snippet
+		if !strings.Contains(sn, `type          = "hid-pos"`) || !strings.Contains(sn, c.want) || strings.Contains(sn, c.dont) {
+			t.Errorf("snippet %d, want %s:\n%s", c.n, c.want, sn)
+		}
 	}
 	// Every snippet must be a valid [[scanner]] table for our config.
 	for _, l := range got {
@@ -495,4 +517,23 @@ func TestHIDList(t *testing.T) {
 	if _, err := listHID(b, "linux"); !errors.Is(err, ErrHIDNeedsCgo) {
 		t.Errorf("no cgo: %v", err)
 	}
+}
+
+// setDescriptor gives the device at path a report descriptor (nil: none readable).
+func (b *fakeHIDBackend) setDescriptor(path string, d []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.descs == nil {
+		b.descs = map[string][]byte{}
+	}
+	b.descs[path] = d
+}
+
+func (b *fakeHIDBackend) Descriptor(i hidInfo) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d := b.descs[i.Path]; d != nil {
+		return d, nil
+	}
+	return nil, errors.New("no report descriptor")
 }

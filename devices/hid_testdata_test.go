@@ -93,7 +93,7 @@ func TestHIDTestdataCases(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			dec, err := NewDecoder(c.Decoder, sc)
+			dec, err := captureDecoder(c.Decoder, sc, c)
 			if err != nil {
 				t.Fatal(err)
 			}

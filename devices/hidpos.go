@@ -133,9 +133,11 @@ func POSLayouts() []string {
 	return out
 }
 
+// posLookup returns the layout named name. An empty name is an error, not
+// a default: the layout then comes from the device (posLayoutFromDevice).
 func posLookup(name string) (posLayout, error) {
 	if name == "" {
-		name = "honeywell"
+		return posLayout{}, fmt.Errorf("%w: no pos_layout set and no device to read it from", ErrPOSLayoutUnknown)
 	}
 	l, ok := posLayouts[name]
 	if !ok {

@@ -216,7 +216,7 @@ func FuzzPOSDecoder(f *testing.F) {
 }
 
 func TestPOSEndlessContinuation(t *testing.T) {
-	d, _ := newPOSDecoder(config.Scanner{})
+	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
 	now := time.Now()
 	var evs []Event
 	for i := 0; i < 1000; i++ {
@@ -283,7 +283,7 @@ func BenchmarkKbdDecoder(b *testing.B) {
 func BenchmarkPOSDecoder(b *testing.B) {
 	long := []byte(strings.Repeat("0123456789", 7))
 	r1, r2 := honReport("]C0", string(long[:56]), true), honReport("]C0", string(long[56:]), false)
-	d, _ := newPOSDecoder(config.Scanner{})
+	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
 	now := time.Now()
 	b.ReportAllocs()
 	b.SetBytes(128)
@@ -317,12 +317,12 @@ func TestHIDCodeAIMAndAddOn(t *testing.T) {
 	}
 	// The Honeywell layout carries the AIM id in its own field; an add-on
 	// follows in the data.
-	d, _ := newPOSDecoder(config.Scanner{AddOn: "reject"})
+	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell", AddOn: "reject"})
 	evs := d.Feed(time.Now(), honReport("]E0", "9780306406157]E112", false))
 	if len(evs) != 1 || evs[0].Kind != KindBad || !errors.Is(evs[0].Err, ErrFrameAddOn) {
 		t.Errorf("honeywell add-on reject: %+v", evs)
 	}
-	d, _ = newPOSDecoder(config.Scanner{})
+	d, _ = newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
 	evs = d.Feed(time.Now(), honReport("]E0", "9780306406157]E112", false))
 	if len(evs) != 1 || evs[0].Kind != KindScan || evs[0].Data != "9780306406157" || evs[0].Symbology != "]E0" {
 		t.Errorf("honeywell add-on main: %+v", evs)

@@ -41,7 +41,7 @@ func newKeypadSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (S
 	}
 	s := &hidSource{name: name, match: m, backend: hidSystem, log: log, goos: hostOS,
 		interval: hotplugInterval(cfg), readTimeout: 100 * time.Millisecond,
-		newDecoder: func() (Decoder, error) { return newKeypadDecoder(kp) }}
+		newDecoder: func(string) (Decoder, error) { return newKeypadDecoder(kp) }}
 	s.unsupported = keyboardUnsupported(s.goos)
 	return s, nil
 }

@@ -88,15 +88,32 @@ func newReplay(sc config.Scanner, _ *config.Config, log *slog.Logger) (Source, e
 	if name == "" {
 		return nil, fmt.Errorf("replay: %s: no decoder configured and none in the capture header", sc.File)
 	}
-	dec, err := NewDecoder(name, sc)
+	dec, err := captureDecoder(name, sc, c)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
+		return nil, fmt.Errorf("replay: %s: %w", sc.File, err)
 	}
 	if sc.RecordedTime && c.Start.IsZero() {
 		return nil, fmt.Errorf("replay: %s: recorded_time needs a \"# start:\" header", sc.File)
 	}
 	return &Replay{name: sc.Name, file: sc.File, dec: dec, cap: c, speed: sc.Speed,
 		recTime: sc.RecordedTime, log: log, now: time.Now, sleep: sleepCtx}, nil
+}
+
+// captureDecoder builds the decoder a capture replays through: for
+// hid-pos without pos_layout, the layout of the device recorded in the
+// capture's header, found the way the live source found it.
+func captureDecoder(name string, sc config.Scanner, c *Capture) (Decoder, error) {
+	if name == "hid-pos" && sc.POSLayout == "" {
+		if c.Device == nil {
+			return nil, fmt.Errorf("%w: the capture names no device (no \"# device:\" header; made by an older offcircd): set pos_layout", ErrPOSLayoutUnknown)
+		}
+		l, err := posLayoutFromDevice(*c.Device)
+		if err != nil {
+			return nil, fmt.Errorf("%w; set pos_layout", err)
+		}
+		sc.POSLayout = l
+	}
+	return NewDecoder(name, sc)
 }
 
 // Name returns the scanner name.

@@ -149,6 +149,19 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 		}
 		chunks++
 	})
+	if dt, ok := src.(devices.DeviceTapper); ok {
+		// Which device the reports come from, so a replay decodes them the
+		// same way (the hid-pos layout read from the device).
+		dt.SetDeviceTap(func(id devices.DeviceID) {
+			mu.Lock()
+			defer mu.Unlock()
+			if writeErr == nil {
+				if writeErr = cw.Device(id); writeErr != nil {
+					abort()
+				}
+			}
+		})
+	}
 	p := &eventPrinter{w: cmd.OutOrStdout()}
 	failed := runSources(ctx, []devices.Source{src}, p.event, func(name string, err error) {
 		fmt.Fprintf(stderr, "offcircd capture: %s: %v\n", name, err)
