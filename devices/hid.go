@@ -261,7 +261,7 @@ func (s *hidSource) Beep(pattern string) error {
 		return nil
 	}
 	if !knownPattern(pattern) {
-		return fmt.Errorf("hid: %w %q", ErrUnknownPattern, pattern)
+		return fmt.Errorf("hid: %w %q", config.ErrUnknownPattern, pattern)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
