@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 # (golang/go#75804, fixed in go1.27); a count has no deadline to race.
 FUZZTIME ?= 100000x
 
-.PHONY: build run test vet test-windows bench bench-quick fuzz clean e2e
+.PHONY: build run test vet test-windows lint bench bench-quick fuzz clean e2e
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/offcircd
@@ -20,7 +20,7 @@ build:
 run: build
 	./$(BIN) run
 
-test: vet test-windows
+test: lint
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory bench-quick
 
@@ -30,6 +30,29 @@ vet:
 # Windows code paths must at least compile and vet (no cgo needed for vet).
 test-windows:
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./...
+
+# make test fails on any of: a gofmt difference, a go vet or staticcheck
+# finding (Linux and Windows code paths; on Linux the e2e and platforms
+# tests too), an
+# untidy go.mod (either module). staticcheck is built once into bin/ from
+# the module proxy, at a pinned version.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := bin/staticcheck-$(STATICCHECK_VERSION)
+LINT_TAGS           := e2e,platforms
+
+lint: vet test-windows $(STATICCHECK)
+	@files=$$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'); \
+	  bad=$$(gofmt -l $$files); \
+	  if [ -n "$$bad" ]; then echo "gofmt: these files need gofmt -w:"; echo "$$bad"; exit 1; fi
+	$(GO) mod tidy -diff
+	cd packaging && $(GO) mod tidy -diff
+	$(STATICCHECK) -tags $(LINT_TAGS) ./...
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(STATICCHECK) ./...
+
+$(STATICCHECK):
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin/staticcheck.tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv bin/staticcheck.tmp/staticcheck $@ && rmdir bin/staticcheck.tmp
 
 # Go micro-benchmarks of every package, then the harness (bench/README.md):
 # one table of the daemon against its floors, written to bench/results.json.

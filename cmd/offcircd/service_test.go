@@ -258,7 +258,6 @@ func TestPlanInstallPaths(t *testing.T) {
 type fakeManager struct {
 	status    service.Status
 	statusErr error
-	installed bool
 	calls     []string
 	installEr error
 }

@@ -28,5 +28,5 @@ func SetConsoleIoctl(f func(fd int, req uint, arg int) error) (restore func()) {
 
 // NewEvdevSpeakerTo is a PC speaker whose event device is w.
 func NewEvdevSpeakerTo(w io.WriteCloser, clk Clock) *PCSpeaker {
-	return newPCSpeakerWith(&evdevSpeaker{path: "test", w: w, clock: clk}, clk)
+	return &PCSpeaker{dev: &evdevSpeaker{path: "test", w: w, clock: clk}, clock: clk, open: func() (toneDevice, error) { return nil, ErrNoSpeaker }}
 }

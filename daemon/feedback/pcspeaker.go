@@ -2,8 +2,6 @@ package feedback
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -40,11 +38,6 @@ func NewPCSpeaker(device string, clk Clock) (*PCSpeaker, error) {
 		return nil, err
 	}
 	return &PCSpeaker{dev: dev, open: open, clock: clk}, nil
-}
-
-// newPCSpeakerWith wraps an already opened device (tests).
-func newPCSpeakerWith(dev toneDevice, clk Clock) *PCSpeaker {
-	return &PCSpeaker{dev: dev, clock: clk, open: func() (toneDevice, error) { return nil, ErrNoSpeaker }}
 }
 
 // Name returns "pcspeaker".
@@ -102,22 +95,4 @@ func (s *PCSpeaker) Close() error {
 	err := s.dev.close()
 	s.dev = nil
 	return err
-}
-
-// switchTone drives speakers that are switched on and off (evdev, console
-// ioctl): on at hz, wait d on the clock, always off again, so a cancelled
-// pattern never leaves the speaker sounding.
-func switchTone(ctx context.Context, clk Clock, set func(hz int) error, hz int, d time.Duration) error {
-	if err := set(hz); err != nil {
-		return err
-	}
-	werr := Sleep(ctx, clk, d)
-	if err := set(0); err != nil {
-		return errors.Join(werr, err)
-	}
-	return werr
-}
-
-func speakerHelp(what string, err error) error {
-	return fmt.Errorf("pcspeaker: %s: %w", what, err)
 }

@@ -202,3 +202,17 @@ func (c *consoleSpeaker) close() error {
 }
 
 func (c *consoleSpeaker) describe() string { return "console " + c.path }
+
+// switchTone drives speakers that are switched on and off (evdev, console
+// ioctl): on at hz, wait d on the clock, always off again, so a cancelled
+// pattern never leaves the speaker sounding.
+func switchTone(ctx context.Context, clk Clock, set func(hz int) error, hz int, d time.Duration) error {
+	if err := set(hz); err != nil {
+		return err
+	}
+	werr := Sleep(ctx, clk, d)
+	if err := set(0); err != nil {
+		return errors.Join(werr, err)
+	}
+	return werr
+}
