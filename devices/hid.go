@@ -181,10 +181,33 @@ type hidSource struct {
 	tap         func(t time.Time, chunk []byte)
 	devTap      func(id DeviceID)
 
-	mu     sync.Mutex // guards dev against Beep writes racing the reader's Close
-	dev    hidDevice
-	layout string // the open device's pos_layout
+	// mu guards conn. It is never held across a call into the device: a
+	// beep write that never returns (a device that stopped taking output
+	// reports; hidapi's Windows write waits without a timeout) must not
+	// keep Run from closing, reconnecting or stopping. See hidConn.
+	mu   sync.Mutex
+	conn *hidConn
 }
+
+// hidConn is one opened device. hidapi frees a device on Close, so Close
+// must not run while a Write on it is in progress: a beep marks the
+// connection writing (under hidSource.mu) and writes with no lock held;
+// Run's close detaches the connection at once and closes the device only
+// if no write is in progress, else the write closes it when it returns.
+// Only that one handle outlives Run; a new Beep never starts on a
+// detached connection, and at most one write per connection is in flight
+// (a second beep meanwhile gets ErrHIDBeepBusy instead of queueing behind
+// a write that may never end).
+type hidConn struct {
+	dev      hidDevice
+	layout   string // the device's pos_layout
+	writing  bool
+	detached bool
+}
+
+// ErrHIDBeepBusy is returned by Beep while the previous beep's output
+// report is still being written.
+var ErrHIDBeepBusy = errors.New("hid: previous beep still being written")
 
 // hidReportMax is the read buffer: full-speed interrupt reports are at
 // most 64 bytes, high-speed 1024.
@@ -254,8 +277,8 @@ func (s *hidSource) SetTap(tap func(t time.Time, chunk []byte)) { s.tap = tap }
 func (s *hidSource) SetDeviceTap(tap func(id DeviceID)) { s.devTap = tap }
 
 // Beep plays pattern on the scanner through its output report. It is
-// safe to call from any goroutine; the write never overlaps the reader's
-// Close.
+// safe to call from any goroutine; the write never overlaps the device's
+// Close, and a write that never returns blocks only this call.
 func (s *hidSource) Beep(pattern string) error {
 	if s.beepFor == nil {
 		return nil
@@ -264,14 +287,14 @@ func (s *hidSource) Beep(pattern string) error {
 		return fmt.Errorf("hid: %w %q", config.ErrUnknownPattern, pattern)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	layout := s.layout
-	if s.dev == nil {
-		// The layout of a device not yet opened is not known.
-		layout = s.posLayout
-		if layout == "" {
-			return ErrHIDNotConnected
-		}
+	c := s.conn
+	layout := s.posLayout
+	if c != nil {
+		layout = c.layout
+	}
+	s.mu.Unlock()
+	if c == nil && layout == "" {
+		return ErrHIDNotConnected // the layout of a device not yet opened is not known
 	}
 	b, err := s.beepFor(layout, pattern)
 	if err != nil || len(b) == 0 {
@@ -281,11 +304,29 @@ func (s *hidSource) Beep(pattern string) error {
 	if err != nil {
 		return err
 	}
-	if s.dev == nil {
+	s.mu.Lock()
+	switch {
+	case c == nil || c != s.conn:
+		s.mu.Unlock()
 		return ErrHIDNotConnected
+	case c.writing:
+		s.mu.Unlock()
+		return ErrHIDBeepBusy
 	}
-	if _, err := s.dev.Write(b); err != nil {
-		return fmt.Errorf("hid: %s: beep: %w", s.name, err)
+	c.writing = true
+	s.mu.Unlock()
+
+	_, werr := c.dev.Write(b)
+
+	s.mu.Lock()
+	c.writing = false
+	closeIt := c.detached // Run let go of it during the write
+	s.mu.Unlock()
+	if closeIt {
+		s.closeDev(c.dev)
+	}
+	if werr != nil {
+		return fmt.Errorf("hid: %s: beep: %w", s.name, werr)
 	}
 	return nil
 }
@@ -455,7 +496,7 @@ func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, DeviceID, string,
 			continue
 		}
 		s.mu.Lock()
-		s.dev, s.layout = dev, layout
+		s.conn = &hidConn{dev: dev, layout: layout}
 		s.mu.Unlock()
 		return dev, i, id, layout, nil
 	}
@@ -472,15 +513,31 @@ func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, DeviceID, string,
 	return nil, hidInfo{}, DeviceID{}, "", err
 }
 
-// close closes dev; only Run's goroutine calls it, never during a read.
+// close lets go of the open device; only Run's goroutine calls it, never
+// during a read. It never waits for a beep write: if one is in progress,
+// the write closes the device when it returns (hidConn).
 func (s *hidSource) close(dev hidDevice, info hidInfo) {
 	s.mu.Lock()
-	s.dev = nil
+	c := s.conn
+	s.conn = nil
+	writing := false
+	if c != nil {
+		c.detached = true
+		writing = c.writing
+	}
 	s.mu.Unlock()
+	if writing {
+		s.log.Warn("hid: a beep write has not returned; the device is closed when it does", "device", s.match.String())
+	} else {
+		s.closeDev(dev)
+	}
+	hidRelease(info.Path, s.name)
+}
+
+func (s *hidSource) closeDev(dev hidDevice) {
 	if err := dev.Close(); err != nil {
 		s.log.Debug("hid close", "err", err)
 	}
-	hidRelease(info.Path, s.name)
 }
 
 // serve reads reports until ctx ends (nil) or the device fails (the error:
