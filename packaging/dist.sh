@@ -2,6 +2,7 @@
 # Cross-builds offcircd for the stations it serves and lays out dist/:
 #   dist/<os>_<arch>/            the unpacked archive (file dist/*/offcircd* shows the targets)
 #   dist/offcircd_<version>_<os>_<arch>.tar.gz | .zip
+#   dist/offcircd-<version>-windows-amd64.msi  (packaging/msi.sh)
 # Called by `make dist` with GO, VERSION and LDFLAGS in the environment. cgo is
 # on for every target because karalabe/hid compiles hidapi and libusb in:
 # without cgo its Enumerate silently finds no scanner.
@@ -76,4 +77,13 @@ for p in $platforms; do
 	fi
 done
 
-(cd "$DIST" && ls -l offcircd_* && file */offcircd*)
+# The Windows installer beside the zip (packaging/msi.sh; wixl, msitools).
+case " $platforms " in
+*" windows_amd64 "*)
+	commits=$(git rev-list --count HEAD 2>/dev/null || echo 0)
+	MSI_VERSION=$(packaging/msi-version.sh "$VERSION" "$commits") || die "no MSI version for $VERSION"
+	VERSION=$VERSION MSI_VERSION=$MSI_VERSION DIST=$DIST packaging/msi.sh
+	;;
+esac
+
+(cd "$DIST" && ls -l offcircd_* offcircd-*.msi 2>/dev/null && file */offcircd*)

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kardianos/service"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
@@ -60,15 +59,13 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	}
 	// Started by the service manager: no terminal, and on Windows no stderr
 	// anyone reads, so problems must also reach the system log.
-	var svc service.Service
-	var sysLog service.Logger
-	if !service.Interactive() {
-		var err error
-		if svc, err = service.New(offsvc.NewProgram(nil, nil), &service.Config{Name: offsvc.Name}); err != nil {
-			return fmt.Errorf("service: %w", err)
-		}
-		if sysLog, err = svc.SystemLogger(nil); err != nil {
-			sysLog = nil // logged to stderr and the log file only
+	asService := startedByServiceManager()
+	var sysLog offsvc.SystemLogger
+	if asService {
+		l, closeSys, err := openSystemLog()
+		if err == nil { // else logged to stderr and the log file only
+			sysLog = l
+			defer closeSys()
 		}
 	}
 	cfg, err := loadConfig(f.config)
@@ -83,13 +80,13 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 		level = f.logLevel
 	}
 	logFile := cfg.LogFile
-	if svc != nil && logFile == "" && runtime.GOOS == "windows" {
+	if asService && logFile == "" && runtime.GOOS == "windows" {
 		// A Windows service's stderr goes nowhere: keep the full log beside the spool.
 		logFile = filepath.Join(cfg.StateDir, "offcircd.log")
 		os.MkdirAll(cfg.StateDir, 0o750)
 	}
 	stderr := cmd.ErrOrStderr()
-	if svc != nil && runtime.GOOS == "windows" {
+	if asService && runtime.GOOS == "windows" {
 		// No console: a failing write there would also stop the file copy.
 		stderr = io.Discard
 	}
@@ -120,14 +117,14 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	// one scan per line, the run ending with the input.
 	var extra []devices.Source
 	var sinks []feedback.Sink
-	if f.config == "" && svc == nil && len(cfg.Scanners) == 0 {
+	if f.config == "" && !asService && len(cfg.Scanners) == 0 {
 		extra, sinks = trialConsole(os.Stderr, cfg, log)
 		if !isTerminal(os.Stdin) {
 			f.untilDone = true
 		}
 	}
 	opts := daemon.Options{Logger: log, Sources: extra, Sinks: sinks, UntilDone: f.untilDone}
-	if svc != nil {
+	if asService {
 		return runService(cfg, opts, closeLog)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -160,8 +157,8 @@ func isTerminal(f *os.File) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
-// runService runs the daemon under the service manager (kardianos), which
-// calls Start and, on stop or shutdown, Stop.
+// runService runs the daemon under the service manager, which calls Start
+// and, on stop or shutdown, Stop.
 func runService(cfg *config.Config, opts daemon.Options, closeLog func()) error {
 	log := opts.Logger
 	prog := offsvc.NewProgram(
@@ -173,15 +170,7 @@ func runService(cfg *config.Config, opts daemon.Options, closeLog func()) error 
 			closeLog()
 			os.Exit(1)
 		})
-	svc, err := service.New(prog, &service.Config{Name: offsvc.Name, DisplayName: offsvc.DisplayName, Description: offsvc.Description})
-	if err != nil {
-		return fmt.Errorf("service: %w", err)
-	}
-	if err := svc.Run(); err != nil {
-		log.Error("service run failed", "err", err)
-		return fmt.Errorf("service: %w", err)
-	}
-	return nil
+	return runUnderServiceManager(prog, log)
 }
 
 // runWithStatus runs the daemon and keeps state_dir/status.json current;
