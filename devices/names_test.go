@@ -24,7 +24,7 @@ func TestTablesMatchConfig(t *testing.T) {
 	}
 	for _, p := range config.BeepProfiles {
 		_, serialErr := SerialBeepBytes(p, string(config.PatternGood), nil)
-		_, posErr := posBeep(config.Scanner{Beep: p}, string(config.PatternGood))
+		_, posErr := posBeep(config.Scanner{Beep: p, POSLayout: "honeywell"}, string(config.PatternGood))
 		if serialErr != nil && posErr != nil {
 			t.Errorf("beep profile %q: no transport plays it (serial: %v; hid-pos: %v)", p, serialErr, posErr)
 		}
