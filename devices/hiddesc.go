@@ -196,14 +196,6 @@ type hidPos struct {
 	bits     int
 }
 
-// byteAt is the byte of the report the field starts at, -1 if not byte aligned.
-func (p hidPos) byteAt() int {
-	if p.bit%8 != 0 {
-		return -1
-	}
-	return p.bit / 8
-}
-
 // find returns where usage u is carried in an input report.
 func (d *hidDescriptor) find(u uint32) (hidPos, bool) {
 	for _, f := range d.inputs {

@@ -34,8 +34,3 @@ func lockFile(f *os.File, wait bool) error {
 		return fmt.Errorf("flock %s: %w", f.Name(), err)
 	}
 }
-
-// unlockFile releases lockFile's lock (closing f does too).
-func unlockFile(f *os.File) error {
-	return unix.Flock(int(f.Fd()), unix.LOCK_UN)
-}

@@ -34,8 +34,3 @@ func lockFile(f *os.File, wait bool) error {
 	}
 	return fmt.Errorf("LockFileEx %s: %w", f.Name(), err)
 }
-
-// unlockFile releases lockFile's lock (closing f does too).
-func unlockFile(f *os.File) error {
-	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &windows.Overlapped{OffsetHigh: lockOffsetHigh})
-}
