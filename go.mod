@@ -3,9 +3,12 @@ module github.com/offcircd/offcircd
 go 1.26.8
 
 require (
+	github.com/boombuler/barcode v1.1.0
 	github.com/creack/pty v1.1.24
+	github.com/go-pdf/fpdf v0.9.0
 	github.com/karalabe/hid v1.0.1-0.20240306101548-573246063e52
 	github.com/kardianos/service v1.3.0
+	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/mattn/go-isatty v0.0.24
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/spf13/cobra v1.10.2
@@ -16,4 +19,5 @@ require (
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 )

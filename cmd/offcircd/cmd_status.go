@@ -87,7 +87,7 @@ service defaults. The "status file" line says which file it read.`,
 // gatherStatus asks the service manager and reads the status file from the
 // configuration's state_dir.
 func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
-	cfg, err := statusConfig(cfgFlag)
+	cfg, err := findConfig(cfgFlag)
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +121,14 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 	return r, nil
 }
 
-// statusConfig picks the configuration whose state_dir holds the status
-// file, in this order: an explicit --config (which must load); the trial
+// findConfig picks the station configuration a command without --config
+// means (status: whose state_dir holds the status file; sheet: whose
+// control_prefix to print), in this order: an explicit --config (which must load); the trial
 // station of the current folder, when ./OffCirc/state/status.json exists
 // (what `offcircd run` without --config, and so `make run`, writes there);
 // the installed service's default config file, when it exists; the
 // built-in service defaults.
-func statusConfig(cfgFlag string) (*config.Config, error) {
+func findConfig(cfgFlag string) (*config.Config, error) {
 	if cfgFlag == "" {
 		trial := config.Trial()
 		if _, err := os.Stat(filepath.Join(trial.StateDir, status.FileName)); err == nil {
