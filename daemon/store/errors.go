@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. The failure classes (ErrDiskFull … ErrLocked) are wrapped
@@ -47,7 +48,7 @@ func classify(err error) error {
 
 // wrapClass formats a store error for op, naming its class when known.
 func wrapClass(op string, err error) error {
-	if c := classify(err); c != nil {
+	if c := classify(err); c != nil && !strings.Contains(err.Error(), c.Error()) {
 		return fmt.Errorf("store: %s: %w: %w", op, c, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)

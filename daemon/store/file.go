@@ -29,16 +29,14 @@ type placement struct {
 // after the end of the file is known and before the write (the drain intent).
 // On a failed or short write the file is truncated back to where it was.
 func (s *Store) appendFile(path string, line []byte, before func(size int64, id fileID) error) (placement, error) {
-	if s.failData != nil && path == s.dataPath {
-		if err := s.failData(); err != nil {
-			return placement{}, err
-		}
-	}
 	f, created, err := openLocked(path, true, s.opts.FileMode)
 	if err != nil {
 		return placement{}, err
 	}
 	defer f.Close() // after Sync the data is durable; a close error adds nothing; closing unlocks
+	if err := s.step("open", path); err != nil {
+		return placement{}, err
+	}
 	id, err := fileIdentity(f)
 	if err != nil {
 		return placement{}, err
@@ -61,7 +59,7 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 	}
 	if before != nil {
 		if err := before(size, id); err != nil {
-			return placement{}, err
+			return placement{}, &takenBackError{err} // nothing written
 		}
 	}
 	n, err := writeAppend(f, line, size)
@@ -69,14 +67,19 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 		err = io.ErrShortWrite
 	}
 	if err == nil {
-		err = syncFile(f)
+		s.step("write", path)
+		if err = syncFile(f); err == nil {
+			err = s.step("sync", path)
+		}
 	}
 	if err != nil {
-		// A short write (ENOSPC in the middle of the line) or an fsync failure:
-		// take the line back so nothing partial or unacknowledged stays. If
-		// even that fails, the torn-tail check before the next write repairs it.
-		if terr := f.Truncate(size); terr == nil {
-			_ = syncFile(f)
+		// A short write (ENOSPC in the middle of the line) or an fsync
+		// failure: take the line back so nothing partial or unacknowledged
+		// stays. After a failed fsync the kernel may have marked the pages
+		// clean, so the line is never assumed to be on disk. If even the
+		// truncate fails, the caller must look (checkPlacement).
+		if terr := f.Truncate(size); terr == nil && syncFile(f) == nil {
+			return placement{}, &takenBackError{err}
 		}
 		return placement{}, err
 	}
@@ -200,29 +203,6 @@ func truncateFile(path string, size int64) error {
 		return err
 	}
 	return syncFile(f)
-}
-
-// readAt reads len(b) bytes at off from path and reports the file's identity
-// and size.
-func readAt(path string, b []byte, off int64) (fileID, int64, error) {
-	f, err := openRead(path)
-	if err != nil {
-		return fileID{}, 0, err
-	}
-	defer f.Close()
-	id, err := fileIdentity(f)
-	if err != nil {
-		return fileID{}, 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return fileID{}, 0, err
-	}
-	if off+int64(len(b)) > fi.Size() {
-		return id, fi.Size(), io.ErrUnexpectedEOF
-	}
-	_, err = f.ReadAt(b, off)
-	return id, fi.Size(), err
 }
 
 // readOwn reads a whole file without following a symbolic link.

@@ -34,10 +34,12 @@ func FuzzSplitSpool(f *testing.F) {
 	f.Add([]byte(linesOf(f, 0, 2) + "20250304"))
 	f.Add([]byte("202503041030R" + "X\r\n"))
 	f.Add([]byte("202503041030LA" + string(bytes.Repeat([]byte(" "), 79)) + "\r\n"))
+	f.Add(spoolLine([]byte(line(f, testRec(1)))))
+	f.Add(append(spoolLine([]byte(line(f, testRec(1)))), "00000000 x\r\n"...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, r := range splitSpool(b, func(int64, error) {}) {
-			if !bytes.Equal(b[r.off:r.off+int64(len(r.line))], r.line) {
-				t.Fatalf("offset %d does not hold the line", r.off)
+		for _, r := range splitSpool(b, func(int64, []byte, error) {}) {
+			if r.end > int64(len(b)) || !bytes.HasSuffix(b[r.off:r.end], r.line) {
+				t.Fatalf("offset %d..%d does not hold the line", r.off, r.end)
 			}
 			if err := checkLine(r.line); err != nil {
 				t.Fatalf("non-canonical line passed: %q", r.line)

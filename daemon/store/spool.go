@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -17,8 +19,42 @@ const (
 
 // spoolRec is one pending line of the spool file.
 type spoolRec struct {
-	off  int64
-	line []byte
+	off, end int64  // the spool line's first byte and the byte after it
+	line     []byte // the record line it holds (what goes into the data file)
+}
+
+// damagedMark names the side files of damaged spool lines:
+// spool.dat.damaged-<time>.
+const damagedMark = ".damaged-"
+
+// spoolLine returns the spool form of a record line: its CRC-32 (IEEE) as
+// 8 hex digits, a space, then the line. A flipped byte anywhere in it is
+// found at start, instead of a wrong record being drained or a damaged one
+// being dropped.
+func spoolLine(line []byte) []byte {
+	return append(fmt.Appendf(make([]byte, 0, 9+len(line)), "%08x ", crc32.ChecksumIEEE(line)), line...)
+}
+
+// recordOf returns the record line a spool line holds, checking it. Lines
+// written before spool checksums (a bare record; its 9th byte is a digit of
+// the time) are still read, so an upgrade drains an old spool; they are
+// only checked for being canonical.
+func recordOf(raw []byte) ([]byte, error) {
+	if len(raw) > 9 && raw[8] == ' ' {
+		want, err := strconv.ParseUint(string(raw[:8]), 16, 32)
+		if err != nil {
+			return nil, fmt.Errorf("checksum field %q is not hex", raw[:8])
+		}
+		line := raw[9:]
+		if got := crc32.ChecksumIEEE(line); got != uint32(want) {
+			return nil, fmt.Errorf("checksum %08x does not match the line (%08x): damaged", want, got)
+		}
+		raw = line
+	}
+	if err := checkLine(raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }
 
 // spool is the in-memory view of the spool file: the lines not yet drained.
@@ -104,22 +140,23 @@ func parseDrainLog(b []byte) (last intent, ok bool) {
 }
 
 // splitSpool splits spool file contents into lines with their offsets.
-// Lines that are not canonical records are reported through bad and left
-// out: nothing malformed may ever reach the data file.
-func splitSpool(b []byte, bad func(off int64, err error)) []spoolRec {
+// Lines that fail their checksum or are not canonical records are reported
+// through bad (with their bytes) and left out: nothing malformed may ever
+// reach the data file.
+func splitSpool(b []byte, bad func(off int64, raw []byte, err error)) []spoolRec {
 	var recs []spoolRec
 	var off int64
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			bad(off, errors.New("no line end"))
+			bad(off, b, errors.New("no line end"))
 			break
 		}
-		line := b[:i+1]
-		if err := checkLine(line); err != nil {
-			bad(off, err)
+		raw := b[:i+1]
+		if line, err := recordOf(raw); err != nil {
+			bad(off, raw, err)
 		} else {
-			recs = append(recs, spoolRec{off: off, line: bytes.Clone(line)})
+			recs = append(recs, spoolRec{off: off, end: off + int64(len(raw)), line: bytes.Clone(line)})
 		}
 		off += int64(i + 1)
 		b = b[i+1:]
@@ -162,9 +199,20 @@ func (s *Store) loadSpool() error {
 	if _, err := f.ReadAt(data, 0); err != nil {
 		return wrapClass("reading spool", err)
 	}
-	recs := splitSpool(data, func(off int64, err error) {
-		s.log.Error("store: spool line is not a valid record; it will not be written", "offset", off, "err", err)
+	var damaged []byte
+	recs := splitSpool(data, func(off int64, raw []byte, err error) {
+		s.log.Error("store: damaged spool line set aside; it will not be written", "offset", off, "err", err)
+		damaged = append(damaged, raw...)
 	})
+	if len(damaged) > 0 {
+		// Durable in the side file before anything can empty the spool:
+		// an acknowledged record must never vanish, even a damaged one.
+		side, err := s.writeSide(spoolName+damagedMark, damaged)
+		if err != nil {
+			return wrapClass("saving damaged spool lines", err)
+		}
+		s.log.Error("store: damaged spool lines moved aside: check them and add what is missing by hand", "side_file", side)
+	}
 	logData, err := readOwn(sp.logPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return wrapClass("reading drain log", err)
@@ -216,15 +264,29 @@ func (s *Store) recoverDrained(recs []spoolRec, size int64, logData []byte) int6
 		// undone before it ever reached the data file.
 		return in.SpoolOff
 	}
-	buf := make([]byte, in.Len)
-	id, _, err := readAt(s.dataPath, buf, in.DataSize)
-	switch {
-	case err == nil && id == in.ID && bytes.Equal(buf, rec.line):
-		return in.SpoolOff + int64(in.Len)
-	case err == nil && id != in.ID, errors.Is(err, fs.ErrNotExist):
-		s.log.Warn("store: data file was replaced while a spooled record was being moved; moving it again (it may also be in the archived file)")
+	// Look in the data file, within the write timeout: a hung share must
+	// not hang the start. Not knowing yet leaves the line pending and the
+	// data file unwritten until it is known (settleLocked).
+	at := placement{id: in.ID, off: in.DataSize}
+	d := &doubt{at: at, line: rec.line, spoolOff: rec.off}
+	if s.stuck != nil {
+		s.doubt = d
+		return rec.off
 	}
-	return in.SpoolOff
+	op := &dataOp{line: rec.line, spoolOff: rec.off, began: true, at: at}
+	if !s.runBounded(op, func(*dataOp) (verdict, placement) { return s.checkPlacement(at, rec.line, false), at }) {
+		op.abandon()
+		s.stuck = op
+		s.dataErr = fmt.Errorf("store: data file %s: %w after %s", s.dataPath, ErrHung, s.timeout)
+		return rec.off
+	}
+	switch op.res {
+	case landed:
+		return rec.end
+	case unknown:
+		s.doubt = d
+	}
+	return rec.off
 }
 
 // spoolAppend appends a line durably to the spool.
@@ -235,12 +297,14 @@ func (s *Store) spoolAppend(line []byte) (int64, error) {
 			return 0, wrapClass("resetting drain log", err)
 		}
 	}
-	p, err := s.appendFile(sp.path, line, nil)
+	raw := spoolLine(line)
+	p, err := s.appendFile(sp.path, raw, nil)
 	if err != nil {
 		return 0, wrapClass("writing spool "+sp.path, err)
 	}
-	sp.pending = append(sp.pending, spoolRec{off: p.off, line: line})
-	sp.size = p.off + int64(len(line))
+	end := p.off + int64(len(raw))
+	sp.pending = append(sp.pending, spoolRec{off: p.off, end: end, line: line})
+	sp.size = end
 	return p.off, nil
 }
 
@@ -264,24 +328,33 @@ func (s *Store) resetSpool() error {
 // drainLocked moves pending spool lines into the data file, oldest first,
 // stopping at the first failure. s.mu must be held.
 func (s *Store) drainLocked() error {
+	if !s.settleLocked() {
+		if s.dataErr == nil {
+			s.dataErr = fmt.Errorf("store: %w", ErrHung)
+		}
+		return s.dataErr
+	}
 	sp := &s.sp
 	n := 0
 	for len(sp.pending) > 0 {
 		rec := sp.pending[0]
 		in := intent{SpoolOff: rec.off, Len: len(rec.line), CRC: crc32.ChecksumIEEE(rec.line)}
-		p, err := s.appendFile(s.dataPath, rec.line, func(size int64, id fileID) error {
-			in.DataSize, in.ID = size, id
+		p, err := s.writeData(rec.line, func(at placement) error {
+			in.DataSize, in.ID = at.off, at.id
 			if _, err := s.appendFile(sp.logPath, in.marshal(), nil); err != nil {
 				return fmt.Errorf("drain log: %w", err)
 			}
 			return nil
 		})
 		if err != nil {
-			s.lastErr = wrapClass("writing "+s.dataPath, err)
+			if errors.Is(err, ErrHung) && s.stuck != nil {
+				s.stuck.spoolOff = rec.off // its intent names it: the verdict decides
+			}
+			s.dataErr = wrapClass("writing "+s.dataPath, err)
 			if n > 0 {
 				s.log.Info("store: spool partly drained", "records", n, "left", len(sp.pending))
 			}
-			return s.lastErr
+			return s.dataErr
 		}
 		sp.pending = sp.pending[1:]
 		s.appended++
@@ -292,12 +365,78 @@ func (s *Store) drainLocked() error {
 	}
 	if n > 0 {
 		s.log.Info("store: spool drained into the data file", "records", n, "file", s.dataPath)
+		s.dataErr = nil
 	}
-	s.lastErr = nil
 	if sp.size > 0 {
 		if err := s.resetSpool(); err != nil {
 			s.log.Warn("store: cannot empty the drained spool", "err", err)
 		}
 	}
 	return nil
+}
+
+// probeLocked checks, with nothing waiting in the spool, whether a failure
+// is over: the data file (or its folder) can be opened for writing again,
+// the spool can, and damaged-line side files were dealt with (deleted). It
+// writes no record; a disk that is still full shows at the next scan.
+func (s *Store) probeLocked() error {
+	if len(s.damaged) > 0 {
+		s.findDamaged()
+	}
+	if len(s.sp.pending) > 0 || !s.settleLocked() {
+		return nil
+	}
+	if s.notStored != nil {
+		f, _, err := openFile(s.sp.path, true, s.opts.FileMode)
+		if err != nil {
+			return wrapClass("probing spool", err)
+		}
+		f.Close()
+		s.notStored = nil
+		s.log.Info("store: the spool can be written again")
+	}
+	if s.dataErr == nil {
+		return nil
+	}
+	var perr error
+	op := &dataOp{spoolOff: -1}
+	if !s.runBounded(op, func(*dataOp) (verdict, placement) {
+		perr = s.probeData()
+		return notLanded, placement{}
+	}) {
+		op.abandon()
+		s.stuck = op
+		return fmt.Errorf("store: probing data file: %w", ErrHung)
+	}
+	if perr != nil {
+		s.dataErr = perr
+		return perr
+	}
+	s.dataErr = nil
+	s.log.Info("store: the data file can be written again", "file", s.dataPath)
+	return nil
+}
+
+// probeData opens the data file for appending, creating it (and its folder)
+// when missing, as the next record would.
+func (s *Store) probeData() error {
+	if err := os.MkdirAll(s.opts.DataDir, 0o750); err != nil {
+		return wrapClass("creating data folder", err)
+	}
+	f, created, err := openLocked(s.dataPath, true, s.opts.FileMode)
+	if err != nil {
+		return wrapClass("opening "+s.dataPath, err)
+	}
+	f.Close()
+	if created {
+		_ = syncDir(s.opts.DataDir)
+	}
+	return nil
+}
+
+// findDamaged lists the damaged-spool side files in the state folder: the
+// status names them, and the alarm sounds, until staff deleted them.
+func (s *Store) findDamaged() {
+	names, _ := filepath.Glob(filepath.Join(s.opts.StateDir, spoolName+damagedMark+"*"))
+	s.damaged = names
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,14 +31,25 @@ type Options struct {
 	// RetryMin and RetryMax bound the backoff of the background drain
 	// (defaults 500ms and 30s).
 	RetryMin, RetryMax time.Duration
+	// WriteTimeout bounds each data-file operation (0 = DefaultWriteTimeout).
+	// A write that has not returned by then counts as failed: the record is
+	// spooled, and what became of the write is found out when it returns.
+	WriteTimeout time.Duration
 }
 
 // Status is a snapshot of the store's health.
 type Status struct {
-	Degraded   bool   // records are waiting in the spool: play the write-failure alarm
-	SpoolDepth int    // records in the spool
-	LastError  string // why the data file could not be written ("" when healthy)
-	Appended   int64  // records this process put into the data file (direct or drained, minus undone)
+	// Degraded: something needs staff: records wait in the spool, the data
+	// file fails (or hangs), nothing can be stored, or damaged spool lines
+	// were set aside. The alarm sounds while it is true.
+	Degraded bool
+	// NotStored: the last record could be stored nowhere (neither the data
+	// file nor the spool): the alarm plays not-stored, not write-failure.
+	NotStored  bool
+	SpoolDepth int      // records in the spool
+	LastError  string   // why ("" when healthy)
+	Damaged    []string // side files in state_dir holding damaged spool lines
+	Appended   int64    // records this process put into the data file (direct or drained, minus undone)
 }
 
 // Ack describes how a record was made durable.
@@ -64,12 +78,18 @@ type Store struct {
 	dataPath string
 	wake     chan struct{}
 
-	mu       sync.Mutex
-	sp       spool
-	last     *lastRec
-	appended int64
-	lastErr  error
-	closed   bool
+	timeout time.Duration
+
+	mu        sync.Mutex
+	sp        spool
+	last      *lastRec
+	appended  int64
+	dataErr   error    // why the data file fails (nil once a write or probe succeeded)
+	notStored error    // why the last record was stored nowhere (nil once storing works)
+	damaged   []string // side files with damaged spool lines, while they exist
+	stuck     *dataOp  // a data-file op given up on whose goroutine has not returned
+	doubt     *doubt   // a line whose place in the data file is still to be checked
+	closed    bool
 
 	notifyMu sync.Mutex // keeps OnStatus calls in the order of the changes
 	reported Status
@@ -77,6 +97,10 @@ type Store struct {
 	// failData, set only by tests (under mu), makes data file writes fail
 	// with its error: the crash test spools without mounting anything.
 	failData func() error
+	// trace, set only by tests, sees each step of an append in order
+	// ("write", "sync" with the file, "ack" as Append returns); an error it
+	// returns for "sync" is taken as a failed fsync.
+	trace func(step, path string) error
 }
 
 // Open prepares the data and state folders, repairs a torn data file tail,
@@ -101,12 +125,16 @@ func Open(opts Options) (*Store, error) {
 	if opts.RetryMax < opts.RetryMin {
 		opts.RetryMax = max(30*time.Second, opts.RetryMin)
 	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
 	s := &Store{
 		opts:     opts,
 		log:      opts.Logger,
 		now:      opts.Now,
 		dataPath: filepath.Join(opts.DataDir, opts.FileName),
 		wake:     make(chan struct{}, 1),
+		timeout:  opts.WriteTimeout,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -120,30 +148,57 @@ func Open(opts Options) (*Store, error) {
 	s.sp.path = filepath.Join(opts.StateDir, spoolName)
 	s.sp.logPath = filepath.Join(opts.StateDir, drainLogName)
 	if err := os.MkdirAll(opts.StateDir, 0o750); err != nil {
-		return nil, wrapClass("creating state folder", err)
+		return nil, stateErr(wrapClass("creating state folder "+opts.StateDir, err))
 	}
-	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
-		// Not fatal: records spool until the folder appears (a share that
-		// is not mounted yet); the alarm tells staff.
-		s.lastErr = wrapClass("creating data folder", err)
-		s.log.Error("store: data folder not usable, records will be spooled", "err", err)
+	// The data folder may be missing, unwritable or hung (a share): none of
+	// that stops the station, which then spools, exactly as at runtime.
+	op := &dataOp{spoolOff: -1}
+	var prepErr error
+	if s.runBounded(op, func(*dataOp) (verdict, placement) {
+		prepErr = s.prepareData()
+		return notLanded, placement{}
+	}) {
+		s.dataErr = prepErr
+	} else {
+		op.abandon()
+		s.stuck = op
+		s.dataErr = fmt.Errorf("store: data folder %s: %w after %s", opts.DataDir, ErrHung, s.timeout)
 	}
-	s.repairAtOpen()
+	if s.dataErr != nil {
+		s.log.Error("store: data file not usable, records will be spooled", "err", s.dataErr)
+	}
 	if err := s.loadSpool(); err != nil {
-		return nil, err
+		return nil, stateErr(err)
 	}
-	if len(s.sp.pending) > 0 && s.lastErr == nil {
-		s.lastErr = errors.New("store: records spooled by an earlier run are waiting")
+	s.findDamaged()
+	if len(s.sp.pending) > 0 && s.dataErr == nil {
+		s.dataErr = errors.New("store: records spooled by an earlier run are waiting")
 	}
 	s.reported = s.statusLocked()
 	return s, nil
 }
 
-// repairAtOpen checks the data file: torn tail, kind and permissions.
-func (s *Store) repairAtOpen() {
+// stateErr says what to fix when the state folder is unusable: it is the
+// one condition the station cannot start with, because without a spool no
+// failure of the data file could be survived.
+func stateErr(err error) error {
+	return fmt.Errorf("%w (the state folder must be a writable local folder holding no links: it keeps the spool without which no record could survive a data file failure; fix its permissions or state_dir)", err)
+}
+
+// prepareData creates the data folder and checks the data file at start.
+func (s *Store) prepareData() error {
+	if err := os.MkdirAll(s.opts.DataDir, 0o750); err != nil {
+		return wrapClass("creating data folder", err)
+	}
+	return s.repairAtOpen()
+}
+
+// repairAtOpen checks the data file: torn tail, kind and permissions. An
+// error means the data file cannot be written.
+func (s *Store) repairAtOpen() error {
 	fi, err := os.Lstat(s.dataPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return
+		return nil
 	}
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
@@ -152,9 +207,7 @@ func (s *Store) repairAtOpen() {
 		err = fmt.Errorf("%s is not a regular file", s.dataPath)
 	}
 	if err != nil {
-		s.lastErr = fmt.Errorf("store: %w", err)
-		s.log.Error("store: data file not usable", "err", err)
-		return
+		return wrapClass("data file", err)
 	}
 	if fi.Mode().Perm()&0o007 != 0 {
 		s.log.Warn("store: data file is readable by every user; patron IDs are personal data",
@@ -162,21 +215,21 @@ func (s *Store) repairAtOpen() {
 	}
 	f, _, err := openLocked(s.dataPath, false, 0)
 	if err != nil {
-		s.log.Warn("store: cannot open data file at start; will retry per record", "err", err)
-		return
+		return wrapClass("opening "+s.dataPath, err)
 	}
 	defer f.Close()
 	size := fi.Size()
 	if size == 0 {
-		return
+		return nil
 	}
 	var last [1]byte
 	if _, err := f.ReadAt(last[:], size-1); err != nil || last[0] == '\n' {
-		return
+		return nil
 	}
 	if _, err := s.repairTail(f, s.dataPath, size); err != nil {
 		s.log.Error("store: cannot repair torn data file tail; will retry before the next record", "err", err)
 	}
+	return nil
 }
 
 // Path returns the data file path.
@@ -197,40 +250,88 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 		return Ack{}, fmt.Errorf("store: %w", ErrClosed)
 	}
 	var dataErr error
-	if len(s.sp.pending) > 0 {
+	hung := false // this record's own write was given up on
+	switch {
+	case !s.settleLocked():
+		// The data file has not answered an earlier write yet: spool at
+		// once, behind what is pending (the scan must not wait again).
+		if dataErr = s.dataErr; dataErr == nil {
+			dataErr = fmt.Errorf("store: %w", ErrHung)
+		}
+	case len(s.sp.pending) > 0:
 		// Order: spooled lines go first; if they cannot, this one queues behind them.
 		dataErr = s.drainLocked()
 	}
-	if len(s.sp.pending) == 0 {
-		p, err := s.appendFile(s.dataPath, line, nil)
+	if dataErr == nil && len(s.sp.pending) == 0 {
+		p, err := s.writeData(line, nil)
 		if err == nil {
 			s.last = &lastRec{rec: rec, line: line, at: s.now(), id: p.id, off: p.off}
 			s.appended++
+			s.dataErr, s.notStored = nil, nil
 			s.log.Debug("store: record appended", "type", rec.Type, "item", rec.Item, "patron", rec.Patron)
+			s.step("ack", s.dataPath)
 			s.unlockAndNotify()
 			return Ack{}, nil
 		}
 		dataErr = wrapClass("writing "+s.dataPath, err)
-		s.lastErr = dataErr
+		s.dataErr = dataErr
+		hung = errors.Is(err, ErrHung)
 	}
-	off, spErr := s.spoolAppend(line)
+	if dataErr == nil {
+		dataErr = errors.New("store: earlier records are waiting in the spool")
+	}
+	off, spErr := s.spoolHung(line, hung)
 	if spErr != nil {
+		s.notStored = fmt.Errorf("store: %w: %w; %w", ErrNotStored, spErr, dataErr)
 		s.log.Error("store: record refused: neither data file nor spool can be written",
 			"type", rec.Type, "item", rec.Item, "patron", encoder.MaskPatron(rec.Patron),
 			"data_err", dataErr, "spool_err", spErr)
+		err := s.notStored
 		s.unlockAndNotify()
-		return Ack{}, fmt.Errorf("store: %w: %w; %w", ErrNotStored, dataErr, spErr)
+		return Ack{}, err
 	}
+	s.notStored = nil
 	s.last = &lastRec{rec: rec, line: line, at: s.now(), inSpool: true, off: off}
 	s.log.Warn("store: record spooled, data file not writable",
 		"type", rec.Type, "item", rec.Item, "patron", encoder.MaskPatron(rec.Patron),
 		"spooled", len(s.sp.pending), "err", dataErr)
+	s.step("ack", s.sp.path)
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
 	s.unlockAndNotify()
 	return Ack{Spooled: true}, nil
+}
+
+// spoolHung spools line. When hung, line's own data-file write was given up
+// on after it began: it may still land. An intent naming the spool line
+// about to be written and the data-file place of the hung write goes to
+// the drain log first, so that a restart, too, finds out from the data file
+// whether the record is there instead of writing it twice.
+func (s *Store) spoolHung(line []byte, hung bool) (int64, error) {
+	op := s.stuck
+	if hung && op != nil {
+		op.mu.Lock()
+		began, at := op.began, op.at
+		op.mu.Unlock()
+		if began {
+			if s.sp.logStale {
+				if err := s.resetSpool(); err != nil {
+					return 0, wrapClass("resetting drain log", err)
+				}
+			}
+			in := intent{SpoolOff: s.sp.size, Len: len(line), CRC: crc32.ChecksumIEEE(line), DataSize: at.off, ID: at.id}
+			if _, err := s.appendFile(s.sp.logPath, in.marshal(), nil); err != nil {
+				s.log.Error("store: cannot note where the hung write would land; after a restart the record may be written twice", "err", err)
+			}
+		}
+	}
+	off, err := s.spoolAppend(line)
+	if err == nil && hung && op != nil {
+		op.spoolOff = off
+	}
+	return off, err
 }
 
 // Undo removes the most recent record this process stored, if it is still
@@ -247,6 +348,9 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 		return encoder.Record{}, refuse("undo is disabled (undo window is 0)")
 	case l == nil:
 		return encoder.Record{}, refuse("nothing to undo: no record written since start or the last undo")
+	case !s.settleLocked():
+		// The hung write may be this very record, and may still land.
+		return encoder.Record{}, refuse("the data file has not answered a write yet; nothing can be taken back until it does")
 	}
 	if age := s.now().Sub(l.at); age > maxAge {
 		return encoder.Record{}, refuse("last record is %s old, undo window is %s", age.Round(time.Second), maxAge)
@@ -262,9 +366,6 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 		s.sp.pending = s.sp.pending[:n-1]
 		s.sp.size = l.off
 		s.last = nil
-		if len(s.sp.pending) == 0 {
-			s.lastErr = nil
-		}
 		s.log.Info("store: undo: spooled record removed", "type", l.rec.Type, "item", l.rec.Item)
 		return l.rec, nil
 	}
@@ -275,7 +376,7 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 			return encoder.Record{}, refuse("spool cannot be emptied: %v", err)
 		}
 	}
-	if err := s.undoData(l); err != nil {
+	if err := s.undoBounded(l); err != nil {
 		return encoder.Record{}, err
 	}
 	s.last = nil
@@ -284,9 +385,33 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 	return l.rec, nil
 }
 
+// undoBounded runs undoData within the write timeout: a data folder that
+// stops answering must not hold the station (and its stop) in an undo.
+func (s *Store) undoBounded(l *lastRec) error {
+	var uerr error
+	op := &dataOp{spoolOff: -1}
+	if s.runBounded(op, func(op *dataOp) (verdict, placement) {
+		uerr = s.undoData(l, op)
+		return notLanded, placement{}
+	}) {
+		return uerr
+	}
+	began, _, finished := op.abandon()
+	if finished {
+		<-op.done
+		return uerr
+	}
+	s.stuck = op
+	if began {
+		return refuse("the data file stopped answering while the line was being removed; check whether the last line of %s is still there", s.dataPath)
+	}
+	return refuse("the data file is not answering (%v)", ErrHung)
+}
+
 // undoData truncates l's line off the data file after checking that the
 // path still names the file it was written to and that the line is last.
-func (s *Store) undoData(l *lastRec) error {
+// op's gate is passed just before the truncate.
+func (s *Store) undoData(l *lastRec, op *dataOp) error {
 	f, _, err := openLocked(s.dataPath, false, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return refuse("data file was moved or deleted since the record was written")
@@ -314,6 +439,9 @@ func (s *Store) undoData(l *lastRec) error {
 	if _, err := f.ReadAt(buf, l.off); err != nil || !bytes.Equal(buf, l.line) {
 		return refuse("last line of the data file is not the record written")
 	}
+	if err := op.gate(placement{id: id, off: l.off}); err != nil {
+		return refuse("the data file is not answering (%v)", ErrHung)
+	}
 	if err := f.Truncate(l.off); err != nil {
 		return refuse("cannot truncate data file: %v", err)
 	}
@@ -323,24 +451,38 @@ func (s *Store) undoData(l *lastRec) error {
 	return nil
 }
 
-// Drain tries once, now, to move spooled records into the data file.
+// Drain tries once, now, to move spooled records into the data file, and
+// checks whether a failure with nothing spooled is over (probe).
 func (s *Store) Drain() error {
 	s.mu.Lock()
 	defer s.unlockAndNotify()
 	if s.closed {
 		return fmt.Errorf("store: %w", ErrClosed)
 	}
-	return s.drainLocked()
+	if err := s.drainLocked(); err != nil {
+		return err
+	}
+	return s.probeLocked()
+}
+
+// needsRetry reports whether Run must keep trying: records wait, an op is
+// open, or a failure must be probed until it is over. s.mu must be held.
+func (s *Store) needsRetry() bool {
+	return len(s.sp.pending) > 0 || s.stuck != nil || s.doubt != nil ||
+		s.dataErr != nil || s.notStored != nil || len(s.damaged) > 0
 }
 
 // Run drains the spool in the background, retrying with exponential
-// backoff between RetryMin and RetryMax, until ctx is cancelled.
+// backoff between RetryMin and RetryMax, until ctx is cancelled. It also
+// probes a failed data file or spool with nothing waiting, so the alarm
+// stops when the folder is back, and reacts at once when a hung data-file
+// write returns.
 //
 // Records spooled by an earlier run are reported to OnStatus when Run
 // starts (Open is too early: the caller's alarm is not wired yet).
 func (s *Store) Run(ctx context.Context) error {
 	s.mu.Lock()
-	if len(s.sp.pending) > 0 {
+	if s.needsRetry() {
 		s.reported = Status{} // force the report
 	}
 	s.unlockAndNotify()
@@ -349,9 +491,13 @@ func (s *Store) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
-		pending := len(s.sp.pending)
+		retry := s.needsRetry()
+		var stuckDone <-chan struct{}
+		if s.stuck != nil {
+			stuckDone = s.stuck.done
+		}
 		s.mu.Unlock()
-		if pending == 0 {
+		if !retry {
 			backoff = s.opts.RetryMin
 			select {
 			case <-ctx.Done():
@@ -366,6 +512,8 @@ func (s *Store) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+		case <-stuckDone:
+			// The hung write returned: find out at once what became of it.
 		}
 		if err := s.Drain(); err != nil {
 			if errors.Is(err, ErrClosed) {
@@ -388,12 +536,26 @@ func (s *Store) Status() Status {
 
 func (s *Store) statusLocked() Status {
 	st := Status{
-		Degraded:   len(s.sp.pending) > 0,
+		Degraded:   s.needsRetry(),
+		NotStored:  s.notStored != nil,
 		SpoolDepth: len(s.sp.pending),
+		Damaged:    slices.Clone(s.damaged),
 		Appended:   s.appended,
 	}
-	if s.lastErr != nil && st.Degraded {
-		st.LastError = s.lastErr.Error()
+	var why []string
+	switch {
+	case s.notStored != nil:
+		why = append(why, s.notStored.Error())
+	case s.dataErr != nil:
+		why = append(why, s.dataErr.Error())
+	case s.stuck != nil || s.doubt != nil:
+		why = append(why, "store: "+ErrHung.Error())
+	}
+	if len(s.damaged) > 0 {
+		why = append(why, fmt.Sprintf("store: damaged spool lines set aside in %s (check them, add what is missing by hand, then delete the file)", strings.Join(s.damaged, ", ")))
+	}
+	if st.Degraded {
+		st.LastError = strings.Join(why, "; ")
 	}
 	return st
 }
@@ -403,7 +565,9 @@ func (s *Store) statusLocked() Status {
 // order of the changes even when Append and Run race.
 func (s *Store) unlockAndNotify() {
 	st := s.statusLocked()
-	changed := st.Degraded != s.reported.Degraded || st.SpoolDepth != s.reported.SpoolDepth
+	r := s.reported
+	changed := st.Degraded != r.Degraded || st.SpoolDepth != r.SpoolDepth || st.NotStored != r.NotStored ||
+		len(st.Damaged) != len(r.Damaged) || st.LastError != r.LastError
 	if !changed || s.opts.OnStatus == nil {
 		s.reported = st
 		s.mu.Unlock()
@@ -432,6 +596,15 @@ func (s *Store) Report() {
 	s.mu.Unlock()
 	defer s.notifyMu.Unlock()
 	s.opts.OnStatus(st)
+}
+
+// step reports an append step to the test trace; its error (for "sync")
+// stands for a failed fsync.
+func (s *Store) step(name, path string) error {
+	if s.trace == nil {
+		return nil
+	}
+	return s.trace(name, path)
 }
 
 // Close stops accepting records. Nothing is held open between records, so
