@@ -112,7 +112,7 @@ func (c *child) waitReady(scanners int, timeout time.Duration) (running, connect
 			switch {
 			case strings.Contains(l.text, msgRunning):
 				running = l.at.Sub(c.start)
-			case strings.Contains(l.text, msgConnected):
+			case strings.Contains(l.text, "msg="+msgDevice+" ") && strings.Contains(l.text, " state=connected"):
 				n++
 				connected = l.at.Sub(c.start)
 			}

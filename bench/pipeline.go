@@ -20,8 +20,9 @@ import (
 	"github.com/offcircd/offcircd/daemon/feedback"
 )
 
-// msgConnected is the serial source's log message once a port is open.
-const msgConnected = "serial: scanner connected"
+// msgDevice is the station's log message for a device state change; with
+// state=connected the scanner's port is open.
+const msgDevice = "device"
 
 // logWatch is a slog handler that counts serial connections and keeps
 // warnings and errors, so the harness knows when every scanner is open
@@ -42,7 +43,7 @@ func (l *logWatch) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case r.Message == msgConnected:
+	case r.Message == msgDevice && connectedAttr(r):
 		l.connected++
 	case r.Level >= slog.LevelWarn && len(l.problems) < 20:
 		l.problems = append(l.problems, r.Level.String()+" "+r.Message)
@@ -201,3 +202,16 @@ func floorWrite(path string, line []byte) (time.Duration, error) {
 
 // floorLine is a return line of the same length as the daemon's records.
 var floorLine = []byte("202401020304RLAT0000000" + strings.Repeat(" ", 80-len("LAT0000000")) + "\r\n")
+
+// connectedAttr reports whether r carries state=connected.
+func connectedAttr(r slog.Record) bool {
+	ok := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "state" && a.Value.String() == "connected" {
+			ok = true
+			return false
+		}
+		return true
+	})
+	return ok
+}

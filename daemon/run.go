@@ -176,20 +176,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer func() { bgCancel(); bg.Wait() }()
 
 	events := make(chan devices.Event, eventBuffer)
-	var srcs sync.WaitGroup
-	for _, src := range d.sources {
-		srcs.Add(1)
-		go func(src devices.Source) {
-			defer srcs.Done()
-			if err := src.Run(runCtx, events); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("scanner stopped", "scanner", src.Name(), "err", err)
-				select {
-				case events <- devices.Event{Kind: devices.KindState, Source: src.Name(), Time: time.Now(), State: devices.StateError, Err: err}:
-				case <-runCtx.Done():
-				}
+	srcsDone := make(chan struct{})
+	go func() {
+		defer close(srcsDone)
+		devices.RunAll(runCtx, d.sources, events, func(src devices.Source, err error) {
+			log.Error("scanner stopped", "scanner", src.Name(), "err", err)
+			select {
+			case events <- devices.Event{Kind: devices.KindState, Source: src.Name(), Time: time.Now(), State: devices.StateError, Err: err}:
+			case <-runCtx.Done():
 			}
-		}(src)
-	}
+		})
+	}()
 	if d.opts.OnReady != nil {
 		d.opts.OnReady()
 	}
@@ -202,7 +199,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	if d.opts.UntilDone {
 		go func() {
-			srcs.Wait()
+			<-srcsDone
 			close(events) // the station handles what is queued, then returns
 		}()
 		select {
@@ -217,7 +214,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	<-stationDone
 	cancel()
-	srcs.Wait()
+	<-srcsDone
 	log.Info("offcircd stopped", "records", st.Status().Appended)
 	return nil
 }

@@ -369,12 +369,8 @@ func (s *hidSource) Run(ctx context.Context, out chan<- Event) error {
 			return true
 		}
 		lastState, lastErr = st, msg
-		switch st {
-		case StateConnected:
-			s.log.Info("hid device connected", "device", s.match.String())
-		default:
-			s.log.Warn("hid device "+string(st), "device", s.match.String(), "err", err)
-		}
+		// The station logs the state change once, for every kind of source.
+		s.log.Debug("hid: state", "device", s.match.String(), "state", st, "err", err)
 		return send(ctx, out, Event{Kind: KindState, Source: s.name, Time: time.Now(), State: st, Err: err})
 	}
 	for {

@@ -210,12 +210,8 @@ func (s *Serial) Run(ctx context.Context, out chan<- Event) error {
 			return true
 		}
 		lastState, lastErr = st, msg
-		switch st {
-		case StateConnected:
-			s.log.Info("serial: scanner connected", "port", path)
-		default:
-			s.log.Warn("serial: scanner not available; retrying", "state", st, "err", err)
-		}
+		// The station logs the state change once, for every kind of source.
+		s.log.Debug("serial: state", "port", path, "state", st, "err", err)
 		return send(ctx, out, Event{Kind: KindState, Source: s.name, Time: time.Now(), State: st, Err: err})
 	}
 	for {

@@ -66,16 +66,9 @@ func runBeep(cmd *cobra.Command, args []string, f beepFlags) error {
 		}
 		pats = []feedback.Pattern{p}
 	}
-	cfg := config.Trial()
-	if f.config != "" {
-		if err := config.CheckPermissions(f.config); err != nil {
-			return err
-		}
-		c, err := config.Load(f.config)
-		if err != nil {
-			return err
-		}
-		cfg = c
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	switch f.typ {

@@ -140,31 +140,16 @@ func runMonitor(cmd *cobra.Command, cfgPath string, raw bool) error {
 // runSources runs every source until ctx ends or all have returned, hands
 // each event to onEvent, and returns how many sources failed.
 func runSources(ctx context.Context, sources []devices.Source, onEvent func(devices.Event), onErr func(string, error)) int {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	events := make(chan devices.Event, 64)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	failed := 0
-	for _, s := range sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.Run(ctx, events); err != nil {
-				onErr(s.Name(), err)
-				mu.Lock()
-				failed++
-				mu.Unlock()
-			}
-		}()
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	done := make(chan int, 1)
+	go func() {
+		done <- devices.RunAll(ctx, sources, events, func(s devices.Source, err error) { onErr(s.Name(), err) })
+	}()
 	for {
 		select {
 		case ev := <-events:
 			onEvent(ev)
-		case <-done:
+		case failed := <-done:
 			for {
 				select {
 				case ev := <-events:

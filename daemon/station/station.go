@@ -268,11 +268,17 @@ func (s *Station) deviceState(ev devices.Event) Outcome {
 	} else if ev.State == devices.StateConnected {
 		delete(s.state.DeviceErrors, ev.Source)
 	}
+	// The one log line of a device state change (sources log details at
+	// debug only): a scanner that is missing or failing is a warning.
 	args := []any{"source", ev.Source, "state", ev.State}
 	if ev.Err != nil {
 		args = append(args, "err", ev.Err)
 	}
-	s.log.Info("device", args...)
+	level := slog.LevelInfo
+	if ev.State == devices.StateWaiting || ev.State == devices.StateError {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "device", args...)
 	return Outcome{Kind: KindState}
 }
 
