@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bu
 # (golang/go#75804, fixed in go1.27); a count has no deadline to race.
 FUZZTIME ?= 100000x
 
-.PHONY: build run test vet test-windows lint bench bench-quick fuzz clean e2e
+.PHONY: build run test vet test-windows lint golden bench bench-quick fuzz clean e2e
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/offcircd
@@ -53,6 +53,14 @@ $(STATICCHECK):
 	@mkdir -p bin
 	GOBIN=$(CURDIR)/bin/staticcheck.tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	mv bin/staticcheck.tmp/staticcheck $@ && rmdir bin/staticcheck.tmp
+
+# Rewrite every golden file (device cases, scenarios, check/merge output,
+# beep tables, the packaged systemd unit) from what the code produces now:
+# each package whose tests use internal/golden runs with -update. Review the
+# diff before committing it.
+golden:
+	$(GO) test -count=1 $$($(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... \
+	  | awk '/offcircd\/internal\/golden/ {print $$1}') -update
 
 # Go micro-benchmarks of every package, then the harness (bench/README.md):
 # one table of the daemon against its floors, written to bench/results.json.

@@ -2,36 +2,18 @@ package devices
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/internal/golden"
 )
-
-var updateSerialGolden = flag.Bool("update-serial", false, "rewrite testdata/serial golden files")
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "testdata", "serial", name)
-	if *updateSerialGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update-serial to create)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("..", "testdata", "serial", name), []byte(got))
 }
 
 // TestZebraSSIGolden pins the BEEP packet of every SSI beep code. The

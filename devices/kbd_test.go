@@ -94,7 +94,7 @@ func TestKbdDecoder(t *testing.T) {
 			evs := kbdRun(t, tt.sc, tt.reports, tt.idle)
 			var got []string
 			for _, ev := range evs {
-				got = append(got, hidDescribe(ev))
+				got = append(got, describeEvent(ev))
 			}
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Fatalf("got %q, want %q", got, tt.want)

@@ -52,7 +52,7 @@ func TestKeypadDecoder(t *testing.T) {
 			var got []string
 			for i, r := range tt.reports {
 				for _, ev := range d.Feed(now.Add(time.Duration(i)*10*time.Millisecond), r) {
-					got = append(got, hidDescribe(ev))
+					got = append(got, describeEvent(ev))
 				}
 			}
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offcircd/offcircd/internal/golden"
 )
 
 // runInDir runs the built binary in dir with stdin and returns stdout,
@@ -39,13 +40,7 @@ func TestCheckGolden(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr %q", code, tt.code, stderr)
 			}
-			want, err := os.ReadFile(filepath.Join(dir, strings.TrimSuffix(tt.file, ".dat")+".want"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != string(want) {
-				t.Errorf("output:\n%s\nwant:\n%s", stdout, want)
-			}
+			golden.Check(t, filepath.Join(dir, strings.TrimSuffix(tt.file, ".dat")+".want"), []byte(stdout))
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/offcircd/offcircd/internal/golden"
 )
 
 // mergeDir copies testdata/merge into a temporary folder so tests can
@@ -59,9 +61,7 @@ func TestMergeGolden(t *testing.T) {
 			if code != 0 || stderr != tt.stderr || stdout != "" {
 				t.Fatalf("exit %d stdout %q stderr %q; want stderr %q", code, stdout, stderr, tt.stderr)
 			}
-			if got, want := readFile(t, filepath.Join(dir, "out.dat")), readFile(t, filepath.Join(dir, tt.want)); got != want {
-				t.Fatalf("merged:\n%s\nwant:\n%s", got, want)
-			}
+			golden.Check(t, filepath.Join("..", "..", "testdata", "merge", tt.want), []byte(readFile(t, filepath.Join(dir, "out.dat"))))
 			fi, err := os.Stat(filepath.Join(dir, "out.dat"))
 			if err != nil {
 				t.Fatal(err)

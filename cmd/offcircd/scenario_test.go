@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/scenarios")
+	"github.com/offcircd/offcircd/internal/golden"
+)
 
 // TestScenarios runs every whole scanning scenario under testdata/scenarios
 // through the real binary: replayed scanner captures with their recorded
@@ -50,20 +49,7 @@ func compareGolden(t *testing.T, gotPath, wantPath, logs string) {
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile(wantPath, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(wantPath)
-	if err != nil {
-		t.Fatalf("golden file: %v (run go test -run TestScenarios -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s\n--- got ---\n%q\n--- want ---\n%q\n--- logs ---\n%s",
-			filepath.Base(gotPath), wantPath, got, want, logs)
-	}
+	golden.Check(t, wantPath, got, "--- logs ---\n"+logs)
 }
 
 func copyDir(t *testing.T, from, to string) {
