@@ -84,6 +84,49 @@ var framerCases = []struct {
 	{"addon combined E3", config.Scanner{}, "]E397803064061571\x32\r", []string{"scan ]E3|9780306406157"}},
 	{"addon combined E3 keep", config.Scanner{AddOn: "keep"}, "]E3978030640615751299\r", []string{"scan ]E3|978030640615751299"}},
 	{"addon aim keep", config.Scanner{AIM: "keep", AddOn: "keep"}, "]E09780306406157]E112\r", []string{"scan ]E0|]E0978030640615712"}},
+	{"addon combined E3 five digits", config.Scanner{}, "]E3978030640615751299\r", []string{"scan ]E3|9780306406157"}},
+	{"addon combined E3 reject", config.Scanner{AddOn: "reject"}, "]E397803064061571\x32\r", []string{"bad addon"}},
+	// Only 13+2 or 13+5 digits are an EAN with add-on; any other length,
+	// or a non-digit, is one code, written whole.
+	{"E3 of 16 digits is one code", config.Scanner{}, "]E39780306406157123\r", []string{"scan ]E3|9780306406157123"}},
+	{"E3 of 14 digits is one code", config.Scanner{}, "]E397803064061571\r", []string{"scan ]E3|97803064061571"}},
+	{"E3 of 15 with a letter is one code", config.Scanner{}, "]E39780306406157A2\r", []string{"scan ]E3|9780306406157A2"}},
+	{"E3 of 15 with a colon is one code", config.Scanner{}, "]E39780306406157:2\r", []string{"scan ]E3|9780306406157:2"}},
+	{"E3 of 15 with a slash is one code", config.Scanner{}, "]E39780306406157/2\r", []string{"scan ]E3|9780306406157/2"}},
+	{"addon E2", config.Scanner{}, "]E09780306406157]E251299\r", []string{"scan ]E0|9780306406157"}},
+	// ']' inside the data is data unless it starts "]E1" or "]E2".
+	{"bracket E3 inside data", config.Scanner{}, "]E0ABC]E3DEF\r", []string{"scan ]E0|ABC]E3DEF"}},
+	{"bracket E0 inside data", config.Scanner{}, "]E0ABC]E0DEF\r", []string{"scan ]E0|ABC]E0DEF"}},
+	{"bracket F1 inside data", config.Scanner{}, "]E0ABC]F1DEF\r", []string{"scan ]E0|ABC]F1DEF"}},
+	{"bracket X2 inside data", config.Scanner{}, "]E0ABC]X2DEF\r", []string{"scan ]E0|ABC]X2DEF"}},
+	{"bracket inside code 128", config.Scanner{}, "]C0AB]E1CD\r", []string{"scan ]C0|AB]E1CD"}},
+	{"bracket at the end", config.Scanner{}, "]E0ABC]\r", []string{"scan ]E0|ABC]"}},
+	{"add-on marker at the very end", config.Scanner{}, "]E0978]E1\r", []string{"scan ]E0|978"}},
+	{"add-on marker at the very end reject", config.Scanner{AddOn: "reject"}, "]E0978]E1\r", []string{"bad addon"}},
+	// The identifier is ']', a letter, then a letter or digit; anything
+	// else is data and stays in the barcode.
+	{"aim code A", config.Scanner{}, "]A0X\r", []string{"scan ]A0|X"}},
+	{"aim code Z", config.Scanner{}, "]Z0X\r", []string{"scan ]Z0|X"}},
+	{"aim code a", config.Scanner{}, "]a0X\r", []string{"scan ]a0|X"}},
+	{"aim code z", config.Scanner{}, "]z0X\r", []string{"scan ]z0|X"}},
+	{"aim modifier 9", config.Scanner{}, "]C9X\r", []string{"scan ]C9|X"}},
+	{"aim modifier A", config.Scanner{}, "]CAX\r", []string{"scan ]CA|X"}},
+	{"aim modifier Z", config.Scanner{}, "]CZX\r", []string{"scan ]CZ|X"}},
+	{"aim modifier a", config.Scanner{}, "]CaX\r", []string{"scan ]Ca|X"}},
+	{"aim modifier z", config.Scanner{}, "]CzX\r", []string{"scan ]Cz|X"}},
+	{"not aim: code @", config.Scanner{}, "]@0X\r", []string{"scan |]@0X"}},
+	{"not aim: code [", config.Scanner{}, "][0X\r", []string{"scan |][0X"}},
+	{"not aim: code `", config.Scanner{}, "]`0X\r", []string{"scan |]`0X"}},
+	{"not aim: code {", config.Scanner{}, "]{0X\r", []string{"scan |]{0X"}},
+	{"not aim: modifier /", config.Scanner{}, "]C/X\r", []string{"scan |]C/X"}},
+	{"not aim: modifier :", config.Scanner{}, "]C:X\r", []string{"scan |]C:X"}},
+	{"not aim: modifier @", config.Scanner{}, "]C@X\r", []string{"scan |]C@X"}},
+	{"not aim: modifier [", config.Scanner{}, "]C[X\r", []string{"scan |]C[X"}},
+	{"not aim: modifier `", config.Scanner{}, "]C`X\r", []string{"scan |]C`X"}},
+	{"not aim: modifier {", config.Scanner{}, "]C{X\r", []string{"scan |]C{X"}},
+	{"not aim: two bytes", config.Scanner{}, "]C\r", []string{"scan |]C"}},
+	{"first and last printable bytes", config.Scanner{}, "!~\r", []string{"scan |!~"}},
+	{"byte before '!'", config.Scanner{}, "A\x1f\r", []string{"bad badbyte"}},
 	{"space inside", config.Scanner{}, "AB CD\r", []string{"bad badbyte"}},
 	{"binary garbage", config.Scanner{}, "\x00\xff\x80\x1b[2J\r", []string{"bad badbyte"}},
 	{"garbage then good", config.Scanner{}, "\x01\x02\rGOOD\r", []string{"bad badbyte", "scan |GOOD"}},
@@ -221,6 +264,34 @@ func TestFramerTimeout(t *testing.T) {
 	f.Reset()
 	if got := strings.Join(renderSerial(f.Feed(ms(2001), []byte("FULL\r"))), ","); got != "scan |FULL" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// An SSI ACK cut short (the scanner reset while answering a beep) must not
+// swallow the next scan: after frame_timeout of silence the packet is given
+// up, and a code arriving exactly then is read as a code.
+func TestFramerSSIPacketTimeout(t *testing.T) {
+	sc := config.Scanner{Beep: "zebra-ssi", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}
+	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name string
+		idle bool // the reader calls Idle at 200 ms (a read timeout) before the code arrives
+	}{
+		{"idle then code", true},
+		{"code ends the silence", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustFramer(t, sc)
+			evs := f.Feed(ms(0), []byte{0x04, 0xd0, 0x04}) // length, ACK, source; status and checksum never come
+			if tt.idle {
+				evs = append(evs, f.Idle(ms(200))...)
+			}
+			evs = append(evs, f.Feed(ms(200), []byte("A12345\r"))...)
+			if got := strings.Join(renderSerial(evs), ","); got != "scan |A12345" {
+				t.Fatalf("got %q, want the code after the cut-off packet", got)
+			}
+		})
 	}
 }
 
