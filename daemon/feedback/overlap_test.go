@@ -1,7 +1,6 @@
 package feedback_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -98,37 +97,6 @@ func TestPatternAtMaxAgePlays(t *testing.T) {
 	pc.Release()
 	if !pc.WaitFor(2, wait) {
 		t.Fatalf("pattern exactly MaxAge old was dropped: %+v, %+v", pc.Played(), stats(d, "pc"))
-	}
-}
-
-// The bell sink keeps each tone's rhythm: it sleeps the tone's duration
-// plus its pause before the next ring.
-func TestBellKeepsRhythm(t *testing.T) {
-	clk := feedbacktest.NewClock(t0)
-	var w strings.Builder
-	b := feedback.NewBellSink(&w, clk)
-	tones := []feedback.Tone{{Freq: 1000, Dur: 100 * time.Millisecond, Pause: 50 * time.Millisecond}, {Freq: 1000, Dur: 100 * time.Millisecond}}
-	done := make(chan error, 1)
-	go func() { done <- b.Play(context.Background(), feedback.Patron, tones) }()
-	if !clk.WaitTimers(1, wait) {
-		t.Fatal("bell not sleeping after the first ring")
-	}
-	clk.Advance(149 * time.Millisecond)
-	select {
-	case <-done:
-		t.Fatal("pattern ended early")
-	case <-time.After(20 * time.Millisecond):
-	}
-	if w.Len() != 1 {
-		t.Fatalf("second ring before duration + pause: %q", w.String())
-	}
-	clk.Advance(time.Millisecond)
-	if !clk.WaitTimers(1, wait) {
-		t.Fatal("bell not sleeping after the second ring")
-	}
-	clk.Advance(100 * time.Millisecond)
-	if err := <-done; err != nil || w.String() != "\a\a" {
-		t.Fatalf("Play = %v, rang %q", err, w.String())
 	}
 }
 
