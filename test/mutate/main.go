@@ -30,7 +30,9 @@ type target struct {
 // console, replay, enumeration) talk to hardware and are tested elsewhere.
 var targets = []target{
 	{Name: "daemon/store", Dir: "daemon/store", Floor: 90, Gated: true},
-	{Name: "station", Dir: "daemon", Files: []string{"station.go", "run.go", "status.go", "status_unix.go"}, Floor: 90, Gated: true},
+	{Name: "daemon/station", Dir: "daemon/station", Floor: 90, Gated: true},
+	{Name: "daemon", Dir: "daemon", Floor: 90, Gated: true},
+	{Name: "daemon/status", Dir: "daemon/status"},
 	{Name: "encoder", Dir: "encoder", Floor: 90, Gated: true},
 	{Name: "daemon/feedback", Dir: "daemon/feedback"},
 	{Name: "devices (decoders)", Dir: "devices", Files: []string{"aim.go", "framer.go", "hiddesc.go", "hidpos.go", "hidposlayout.go", "kbd.go", "keypad.go", "layout.go"}, Floor: 85},
@@ -47,7 +49,7 @@ func main() {
 	}
 	var o options
 	flag.StringVar(&o.gremlins, "gremlins", "gremlins", "the gremlins v0.6.0 binary")
-	flag.StringVar(&o.only, "only", "", "comma-separated targets to run (default all): "+targetNames())
+	flag.StringVar(&o.only, "only", "", "comma-separated targets (row names or folders) to run (default all): "+targetNames())
 	flag.IntVar(&o.workers, "workers", 2, "gremlins workers (parallel mutant test runs)")
 	flag.IntVar(&o.coefficient, "timeout-coefficient", 6, "a mutant's test run times out after this many times the unmutated run")
 	flag.StringVar(&o.out, "out", "test/mutate/results.json", "results file; rows of targets not run are kept from it (\"\" = none)")
@@ -159,7 +161,7 @@ func choose(only string) ([]target, error) {
 	for _, name := range strings.Split(only, ",") {
 		found := false
 		for _, t := range targets {
-			if t.Name == strings.TrimSpace(name) {
+			if n := strings.TrimSpace(name); t.Name == n || t.Dir == n {
 				out = append(out, t)
 				found = true
 			}
