@@ -89,7 +89,7 @@ fuzz:
 e2e:
 	@set -e; eval "$$(./e2e/setup.sh)"; export E2E_KERNEL E2E_MODULES; \
 	echo "e2e: kernel $$E2E_KERNEL_PACKAGE"; \
-	$(GO) test -tags e2e -count=1 -v -timeout 10m -run '^TestDeskSession$$' ./e2e/
+	$(GO) test -tags e2e -count=1 -v -timeout $(if $(OFFCIRC_LONG),60m,15m) -run '^(TestDeskSession|TestPowerCut|TestPowerCutNoFsync)$$' ./e2e/
 
 # Mutation testing (test/mutate/): gremlins v0.6.0 on the store, the station,
 # the encoder, the feedback dispatcher and the device decoders; one table,

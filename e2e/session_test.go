@@ -252,6 +252,19 @@ func orNone(s string) string {
 // devices but sees empty serial numbers and never matches serial_number.
 func buildGuest(t *testing.T, root, modules, out string) string {
 	t.Helper()
+	return buildGuestWith(t, root, modules, out, guestSpec{config: "testdata/desk.toml", modules: guestModules})
+}
+
+// guestSpec says what goes into a guest's initramfs.
+type guestSpec struct {
+	config  string   // the station's config, /e2e.toml in the guest
+	modules []string // kernel modules to load (dependencies are added)
+	tags    string   // go build -tags for offcircd
+	files   map[string][]byte
+}
+
+func buildGuestWith(t *testing.T, root, modules, out string, g guestSpec) string {
+	t.Helper()
 	bin := filepath.Join(out, "bin")
 	build := func(env []string, args ...string) {
 		cmd := exec.Command("go", append([]string{"build", "-trimpath"}, args...)...)
@@ -262,11 +275,11 @@ func buildGuest(t *testing.T, root, modules, out string) string {
 		}
 	}
 	st := time.Now()
-	build([]string{"CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64"}, "-ldflags", "-s -w", "-o", filepath.Join(bin, "offcircd"), "./cmd/offcircd")
+	build([]string{"CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64"}, "-tags", g.tags, "-ldflags", "-s -w", "-o", filepath.Join(bin, "offcircd"), "./cmd/offcircd")
 	build([]string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}, "-ldflags", "-s -w", "-o", filepath.Join(bin, "init"), "./e2e/guestinit")
 	t.Logf("BUILD offcircd (cgo) and guest init in %.1fs (%s)", time.Since(st).Seconds(), runtime.Version())
 
-	mods, err := moduleOrder(modules, guestModules)
+	mods, err := moduleOrder(modules, g.modules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +291,10 @@ func buildGuest(t *testing.T, root, modules, out string) string {
 	}
 	fs.file(t, "init", filepath.Join(bin, "init"), 0o755)
 	fs.file(t, "offcircd", filepath.Join(bin, "offcircd"), 0o755)
-	fs.file(t, "e2e.toml", "testdata/desk.toml", 0o600)
+	fs.file(t, "e2e.toml", g.config, 0o600)
+	for name, b := range g.files {
+		fs.entries = append(fs.entries, cpioEntry{name: name, mode: sIFREG | 0o644, data: b})
+	}
 	libs, err := sharedLibs(filepath.Join(bin, "offcircd"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,10 @@
 // "STOP" and "POWEROFF" lines; this program answers "OK <cmd>" or
 // "ERR <cmd>: ...", and after STOP the data file as
 // "FILE <size> <base64>".
+//
+// With /powercut in the initramfs (the power-cut test) the data folder is
+// an ext4 virtio disk mounted with a long commit interval, and the daemon
+// waits for "RUN"; "RAW" answers the data file as found at boot.
 package main
 
 import (
@@ -72,11 +76,23 @@ func main() {
 		say("FAIL control port: %v", err)
 		poweroff()
 	}
-	listDevices()
-	daemon := startDaemon()
-	say("DAEMON_STARTED uptime=%s pid=%d", uptime(), daemon.Process.Pid)
-	exited := make(chan error, 1)
-	go func() { exited <- daemon.Wait() }()
+	powerCut := exists(powerCutMark)
+	if powerCut {
+		mountDataDisk()
+	}
+	listDevices(powerCut)
+	var (
+		daemon *exec.Cmd
+		exited = make(chan error, 1)
+	)
+	run := func() {
+		daemon = startDaemon()
+		say("DAEMON_STARTED uptime=%s pid=%d", uptime(), daemon.Process.Pid)
+		go func() { exited <- daemon.Wait() }()
+	}
+	if !powerCut {
+		run()
+	}
 
 	reply := func(format string, a ...any) {
 		fmt.Fprintf(ctl, format+"\n", a...)
@@ -105,7 +121,22 @@ func main() {
 			}
 			say("CLOCK %s", time.Now().UTC().Format(time.RFC3339))
 			reply("OK DATE")
+		case "RAW":
+			// The data file as the last power cut left it, before the
+			// daemon (which cuts a torn tail at start) has touched it.
+			reply("%s", fileAnswer())
+		case "RUN":
+			if daemon != nil {
+				reply("ERR RUN: already running")
+				continue
+			}
+			run()
+			reply("OK RUN")
 		case "STOP":
+			if daemon == nil {
+				reply("ERR STOP: not running")
+				continue
+			}
 			daemon.Process.Signal(syscall.SIGTERM)
 			select {
 			case err := <-exited:
@@ -153,8 +184,8 @@ func loadModules() {
 // listDevices logs what `offcircd devices` sees once the USB devices are
 // there: the listing users copy their config from, through the same
 // enumerators the daemon uses.
-func listDevices() {
-	for i := 0; i < 100 && !usbReady(); i++ {
+func listDevices(serialOnly bool) {
+	for i := 0; i < 100 && !usbReady(serialOnly); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 	out, err := exec.Command("/offcircd", "devices").CombinedOutput()
@@ -166,10 +197,15 @@ func listDevices() {
 	}
 }
 
-// usbReady reports whether the three emulated USB devices are enumerated.
-func usbReady() bool {
+// usbReady reports whether the emulated USB devices are enumerated: all
+// three, or only the FTDI scanner of the power-cut station.
+func usbReady(serialOnly bool) bool {
 	n := 0
-	for _, s := range []string{"SCANNER0001", "KEYPAD0001", "FTDI0001"} {
+	want := []string{"SCANNER0001", "KEYPAD0001", "FTDI0001"}
+	if serialOnly {
+		want = want[2:]
+	}
+	for _, s := range want {
 		m, _ := filepath.Glob("/sys/bus/usb/devices/*/serial")
 		for _, p := range m {
 			if readTrim(p) == s {
@@ -178,7 +214,7 @@ func usbReady() bool {
 			}
 		}
 	}
-	return n == 3
+	return n == len(want)
 }
 
 // startDaemon runs offcircd with its log (JSON) relayed to the console.
