@@ -52,24 +52,7 @@ func FramerConfigFor(sc config.Scanner) (FramerConfig, error) {
 		AddOn:        strings.ToLower(sc.AddOn),
 		SSI:          strings.EqualFold(sc.Beep, "zebra-ssi"),
 	}
-	if fc.Terminator == "" {
-		fc.Terminator = config.DefaultTerminator
-	}
-	if fc.IdleGap <= 0 {
-		fc.IdleGap = DefaultIdleGap
-	}
-	if fc.FrameTimeout <= 0 {
-		fc.FrameTimeout = DefaultFrameTimeout
-	}
-	if fc.MaxLength <= 0 {
-		fc.MaxLength = DefaultMaxLength
-	}
-	if fc.AIM == "" {
-		fc.AIM = config.DefaultAIM
-	}
-	if fc.AddOn == "" {
-		fc.AddOn = config.DefaultAddOn
-	}
+	fc = fc.withDefaults()
 	var errs []error
 	switch fc.Terminator {
 	case "cr", "lf", "crlf", "tab", "idle":
@@ -116,21 +99,36 @@ type Framer struct {
 	discarding bool
 }
 
+// withDefaults fills what is unset with the config's defaults.
+func (fc FramerConfig) withDefaults() FramerConfig {
+	if fc.Terminator == "" {
+		fc.Terminator = config.DefaultTerminator
+	}
+	if fc.IdleGap <= 0 {
+		fc.IdleGap = DefaultIdleGap
+	}
+	if fc.FrameTimeout <= 0 {
+		fc.FrameTimeout = DefaultFrameTimeout
+	}
+	if fc.MaxLength <= 0 {
+		fc.MaxLength = DefaultMaxLength
+	}
+	if fc.AIM == "" {
+		fc.AIM = config.DefaultAIM
+	}
+	if fc.AddOn == "" {
+		fc.AddOn = config.DefaultAddOn
+	}
+	return fc
+}
+
 // NewFramer returns a framer for cfg (as returned by FramerConfigFor).
 // log receives the partial-code warnings; nil means slog.Default().
 func NewFramer(cfg FramerConfig, log *slog.Logger) *Framer {
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.MaxLength <= 0 {
-		cfg.MaxLength = DefaultMaxLength
-	}
-	if cfg.IdleGap <= 0 {
-		cfg.IdleGap = DefaultIdleGap
-	}
-	if cfg.FrameTimeout <= 0 {
-		cfg.FrameTimeout = DefaultFrameTimeout
-	}
+	cfg = cfg.withDefaults()
 	// Two identifiers (main code and add-on) may precede data.
 	c := cfg.MaxLength + 2*aimLen
 	return &Framer{cfg: cfg, log: log, cap: c, buf: make([]byte, 0, c)}

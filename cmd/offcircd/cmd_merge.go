@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/encoder"
+	"github.com/offcircd/offcircd/internal/atomicfile"
 )
 
 func init() {
@@ -201,46 +201,10 @@ func errorLines(probs []encoder.Problem) []badLine {
 }
 
 // writeAtomic writes the merge to path so that path holds either its old
-// contents or the complete new file, even across a crash: temp file in the
-// same folder, fsync, rename, then fsync of the folder so the rename itself
-// is durable (not possible on Windows, where rename is enough).
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+// contents or the complete new file, even across a crash.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(path, 0o640, write); err != nil {
 		return fmt.Errorf("merge: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o640); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("merge: sync %s: %w", dir, err)
 	}
 	return nil
 }

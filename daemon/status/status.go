@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
+	"github.com/offcircd/offcircd/internal/atomicfile"
 )
 
 // FileName is the status file's name inside state_dir.
@@ -88,46 +90,25 @@ func Read(path string) (Status, error) {
 	return s, nil
 }
 
-// Write writes s to path atomically (temp file, fsync, rename), so
-// a reader never sees a half-written file and a crash leaves the previous one.
+// Write writes s to path atomically (temp file, fsync, rename), so a reader
+// never sees a half-written file and a crash leaves the previous one.
 func Write(path string, s Status) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
 	b = append(b, '\n')
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".status-*.tmp")
+	// No patron data inside: readable by anyone who may run `offcircd status`.
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// No patron data inside: readable by anyone who may run `offcircd status`.
-	if err := tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("status: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	ok = true
 	return nil
 }
 
