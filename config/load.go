@@ -39,6 +39,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		probs = append(probs, Problem{File: name, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
 	}
 
+	// Notepad saves UTF-8 with a byte order mark; TOML has no use for one.
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	lay, err := scanLayout(data)
 	if err != nil {
 		// A syntax error: go-toml's decoder reports it with a position.
@@ -57,6 +59,25 @@ func Parse(name string, data []byte) (*Config, error) {
 	// must not hide the others.
 	doc := bytes.Clone(data)
 	bad := map[string]bool{}
+	// Values of the wrong type first, all of them with their lines: the
+	// decoder below stops at the first, and names no line for some.
+	var generic map[string]any
+	if toml.Unmarshal(data, &generic) == nil {
+		for _, b := range typeProblems(generic) {
+			msg := b.msg
+			sp, ok := lay.entryFor(b.path)
+			if ok && b.escape {
+				msg += singleQuoteAdvice(string(data[sp.start:sp.end]))
+			}
+			add(lineOf(lay.lines, b.path), b.path, "%s", msg)
+			if ok {
+				bad[sp.path+fmt.Sprint(sp.start)] = true
+				bad[sp.path] = true
+				bad[b.path] = true
+				blank(doc, sp)
+			}
+		}
+	}
 	var c *Config
 	for range maxDecodeRounds {
 		c = Default()
@@ -114,6 +135,20 @@ func (c *Config) finish(probs []Problem) (*Config, error) {
 	}
 	c.Warnings = probs
 	return c, nil
+}
+
+// entryFor finds the key = value that holds path: the entry itself, or the
+// innermost entry whose value contains it (an array element, an inline
+// table's key).
+func (l *layout) entryFor(path string) (span, bool) {
+	best, found := span{}, false
+	for _, s := range l.entries {
+		inside := path == s.path || strings.HasPrefix(path, s.path+".") || strings.HasPrefix(path, s.path+"[")
+		if inside && (!found || len(s.path) > len(best.path)) {
+			best, found = s, true
+		}
+	}
+	return best, found
 }
 
 // enclosing finds the innermost key = value containing a byte offset.

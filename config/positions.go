@@ -162,9 +162,16 @@ func joinKey(prefix, part string) string {
 
 // line finds the line of a key path, falling back to the nearest enclosing
 // table so that "scanner[2] needs a port" points at its [[scanner]] header.
-func (c *Config) line(path string) int {
+func (c *Config) line(path string) int { return lineOf(c.lines, path) }
+
+// Line is the line of a key path in the file the configuration came from
+// (see line), 0 when unknown: for problems found outside this package.
+func (c *Config) Line(path string) int { return c.line(path) }
+
+// lineOf is Config.line on a layout's lines.
+func lineOf(lines map[string]int, path string) int {
 	for path != "" {
-		if n, ok := c.lines[path]; ok {
+		if n, ok := lines[path]; ok {
 			return n
 		}
 		i := strings.LastIndexAny(path, ".[")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -117,11 +118,11 @@ func (v *validator) top() {
 			v.errorf(k.key, "%s: bad regular expression: %v", k.key, unwrapRegexp(err))
 		}
 	}
-	v.positive("patron_timeout", c.PatronTimeout.Duration)
-	v.nonNegative("double_read_window", c.DoubleReadWindow.Duration)
-	v.nonNegative("undo_window", c.UndoWindow.Duration)
-	v.positive("hotplug_interval", c.HotplugInterval.Duration)
-	v.positive("alarm_interval", c.AlarmInterval.Duration)
+	v.bounded("patron_timeout", c.PatronTimeout.Duration)
+	v.bounded("double_read_window", c.DoubleReadWindow.Duration)
+	v.bounded("undo_window", c.UndoWindow.Duration)
+	v.bounded("hotplug_interval", c.HotplugInterval.Duration)
+	v.bounded("alarm_interval", c.AlarmInterval.Duration)
 	if c.MaxItemsPerPatron < 0 {
 		v.errorf("max_items_per_patron", "max_items_per_patron must be 0 (no limit) or more, not %d", c.MaxItemsPerPatron)
 	}
@@ -133,16 +134,45 @@ func (v *validator) top() {
 	}
 }
 
-func (v *validator) positive(path string, d time.Duration) {
-	if d <= 0 {
-		v.errorf(path, "%s must be greater than 0, not %v", lastKey(path), d)
-	}
+// DurationBounds are the sane ranges of the durations and intervals, by
+// key; `offcircd config` states them. Outside them a station misbehaves: an
+// alarm_interval of 1ns burns a core while degraded, a patron_timeout of a
+// week lends the next person's books to the last one.
+var DurationBounds = map[string]struct{ Min, Max time.Duration }{
+	"patron_timeout":     {time.Second, 24 * time.Hour},
+	"double_read_window": {0, time.Minute},
+	"undo_window":        {0, 24 * time.Hour},
+	"hotplug_interval":   {100 * time.Millisecond, time.Hour},
+	"alarm_interval":     {time.Second, time.Hour},
+	"idle_gap":           {time.Millisecond, 10 * time.Second},
+	"frame_timeout":      {10 * time.Millisecond, time.Minute},
 }
 
-func (v *validator) nonNegative(path string, d time.Duration) {
-	if d < 0 {
-		v.errorf(path, "%s must not be negative (0 turns it off), not %v", lastKey(path), d)
+// bounded checks a duration against DurationBounds; label prefixes the
+// message (a scanner's name).
+func (v *validator) bounded(path string, d time.Duration, label ...string) {
+	key := lastKey(path)
+	b := DurationBounds[key]
+	if d >= b.Min && d <= b.Max {
+		return
 	}
+	off := ""
+	if b.Min == 0 {
+		off = "; 0s turns it off"
+	}
+	v.errorf(path, "%s%s %v is outside %s..%s%s", strings.Join(label, ""), key, d, FormatDuration(b.Min), FormatDuration(b.Max), off)
+}
+
+// FormatDuration writes d as a person would: "24h", "1m", "100ms".
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // dir checks a folder the daemon writes to. A missing one is created at
@@ -250,6 +280,10 @@ func (v *validator) scanner(i int) {
 			v.errorf(at("file"), "%sfile %s: %v", label, s.File, unwrapPath(err))
 		} else if fi.IsDir() {
 			v.errorf(at("file"), "%sfile %s is a directory", label, s.File)
+		} else if f, err := os.Open(s.File); err != nil {
+			v.errorf(at("file"), "%sfile %s cannot be read: %v", label, s.File, unwrapPath(err))
+		} else {
+			f.Close()
 		}
 	}
 	if s.Speed < 0 {
@@ -265,11 +299,11 @@ func (v *validator) scanner(i int) {
 	v.oneOf(at("parity"), label, "parity", s.Parity, parities)
 	v.oneOf(at("stop_bits"), label, "stop_bits", s.StopBits, stopBits)
 	v.oneOf(at("terminator"), label, "terminator", s.Terminator, terms)
-	if s.IdleGap.Duration < 0 {
-		v.errorf(at("idle_gap"), "%sidle_gap must be greater than 0", label)
+	if s.IdleGap.Duration != 0 { // 0: set explicitly, see explicitZeros
+		v.bounded(at("idle_gap"), s.IdleGap.Duration, label)
 	}
-	if s.FrameTimeout.Duration < 0 {
-		v.errorf(at("frame_timeout"), "%sframe_timeout must be greater than 0", label)
+	if s.FrameTimeout.Duration != 0 {
+		v.bounded(at("frame_timeout"), s.FrameTimeout.Duration, label)
 	}
 	if s.MaxLength < 0 {
 		v.errorf(at("max_length"), "%smax_length must be greater than 0", label)
@@ -360,8 +394,15 @@ func (v *validator) beeper(i int) {
 		return
 	}
 	v.oneOf(at("type"), label, "type", b.Type, BeeperTypes)
-	if b.Type == "command" && (len(b.Command) == 0 || b.Command[0] == "") {
+	switch {
+	case b.Type != "command":
+	case len(b.Command) == 0 || b.Command[0] == "":
 		v.errorf(fmt.Sprintf("beeper[%d]", i), "%sa command beeper needs command = [\"program\", \"args\"...]", label)
+	default:
+		// What run would find at the first beep, found now.
+		if _, err := exec.LookPath(b.Command[0]); err != nil {
+			v.errorf(at("command"), "%scommand %q cannot be run: %v", label, b.Command[0], lookPathReason(err))
+		}
 	}
 }
 
@@ -386,6 +427,24 @@ func (v *validator) patterns() {
 			}
 		}
 	}
+}
+
+// lookPathReason says why exec.LookPath refused a program, without
+// repeating its name.
+func lookPathReason(err error) string {
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return "not found in PATH (give the full path)"
+	case errors.Is(err, fs.ErrPermission):
+		return "not executable"
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	}
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return ee.Err.Error()
+	}
+	return err.Error()
 }
 
 // printable reports whether s is printable ASCII; space allowed or not.

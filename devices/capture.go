@@ -161,7 +161,9 @@ func parseCaptureLine(line string) (Chunk, error) {
 	f := strings.Fields(line)
 	ms, err := strconv.ParseUint(f[0], 10, 32)
 	if err != nil {
-		return Chunk{}, fmt.Errorf("bad time %q: want milliseconds", f[0])
+		// The text is not repeated: a file named by mistake may hold
+		// anything, patron IDs or passwords, and this goes to the log.
+		return Chunk{}, errors.New("bad time: want milliseconds (is this a capture file?)")
 	}
 	hexs := strings.Join(f[1:], "")
 	if hexs == "" {
@@ -169,7 +171,7 @@ func parseCaptureLine(line string) (Chunk, error) {
 	}
 	data, err := hex.DecodeString(hexs)
 	if err != nil {
-		return Chunk{}, fmt.Errorf("bad hex data: %w", err)
+		return Chunk{}, errors.New("bad hex data (is this a capture file?)")
 	}
 	return Chunk{At: time.Duration(ms) * time.Millisecond, Data: data}, nil
 }

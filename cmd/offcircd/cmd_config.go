@@ -3,12 +3,20 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/offcircd/offcircd/devices"
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/spf13/cobra"
 )
 
 func init() {
+	var asService bool
 	configCmd := &cobra.Command{
 		Use:   "config",
 		Short: "print a commented default configuration, or check one",
@@ -31,6 +39,9 @@ func init() {
 			failed := false
 			for _, path := range args {
 				probs, ok := checkConfig(path)
+				if asService {
+					probs, ok = strictForService(probs, ok, path)
+				}
 				for _, p := range probs {
 					fmt.Fprintln(out, p)
 				}
@@ -46,6 +57,11 @@ func init() {
 			return nil
 		},
 	}
+	// --service-account is what install runs as the service account: this
+	// account's warnings (a folder it cannot create) are errors, and the
+	// device nodes are checked too.
+	checkCmd.Flags().BoolVar(&asService, "service-account", false, "check as the account the service runs as (install uses it)")
+	checkCmd.Flags().MarkHidden("service-account")
 	configCmd.AddCommand(checkCmd)
 	rootCmd.AddCommand(configCmd)
 }
@@ -71,6 +87,72 @@ func checkConfig(path string) ([]config.Problem, bool) {
 		ok = false
 	default:
 		probs = append(probs, c.Warnings...)
+		replay := replayProblems(c)
+		probs = append(probs, replay...)
+		if len(replay) > 0 {
+			ok = false
+		}
 	}
 	return probs, ok
+}
+
+// replayProblems builds each replay scanner as run would (reading its
+// capture file, nothing else), so config check finds a file that is not a
+// capture. The messages name the file and line, never its content.
+func replayProblems(c *config.Config) []config.Problem {
+	var probs []config.Problem
+	for i, sc := range c.Scanners {
+		if sc.Type != "replay" {
+			continue
+		}
+		src, err := devices.NewSource(sc, c, slog.New(slog.DiscardHandler))
+		if err != nil {
+			path := fmt.Sprintf("scanner[%d].file", i)
+			probs = append(probs, config.Problem{File: c.Path, Line: c.Line(path), Key: path,
+				Msg: fmt.Sprintf("scanner %q: %v", sc.Name, err)})
+			continue
+		}
+		if cl, ok := src.(io.Closer); ok {
+			cl.Close()
+		}
+	}
+	return probs
+}
+
+// strictForService turns the problems found by the service account itself
+// into errors, and adds the device nodes it cannot open.
+func strictForService(probs []config.Problem, ok bool, path string) ([]config.Problem, bool) {
+	c, err := config.Load(path)
+	for i := range probs {
+		if !probs[i].Warning || err == nil && madeBySystemd(c, probs[i].Key) {
+			continue
+		}
+		probs[i].Warning = false
+		ok = false
+	}
+	if ok && err == nil {
+		dev := deviceNodeProblems(c)
+		probs = append(probs, dev...)
+		ok = len(dev) == 0
+	}
+	return probs, ok
+}
+
+// unitStateDirectory is the folder of the unit's StateDirectory=offcircd.
+const unitStateDirectory = "/var/lib/offcircd"
+
+// madeBySystemd reports whether the folder of key (data_dir, state_dir) lies
+// in the unit's StateDirectory, which does not exist yet: systemd creates
+// it for the service account at the first start.
+func madeBySystemd(c *config.Config, key string) bool {
+	dir := map[string]string{"data_dir": c.DataDir, "state_dir": c.StateDir}[key]
+	base := unitStateDirectory
+	if dir == "" {
+		return false
+	}
+	if _, err := os.Stat(base); err == nil {
+		return false
+	}
+	rel, err := filepath.Rel(base, dir)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

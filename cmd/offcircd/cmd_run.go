@@ -229,6 +229,11 @@ func loadConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A replay file that is not a capture is a configuration error, like
+	// one that cannot be read: never a station started without it.
+	if probs := replayProblems(cfg); len(probs) > 0 {
+		return nil, &config.Errors{Problems: probs}
+	}
 	return cfg, nil
 }
 

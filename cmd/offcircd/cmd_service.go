@@ -151,8 +151,27 @@ func runInstall(cmd *cobra.Command, f installFlags) error {
 		}
 		return fmt.Errorf("install: refusing to install with configuration %s: fix the problems above%s", plan.opts.ConfigPath, hint)
 	}
+	if as := plan.opts.UserName; as != "" && as != "root" && runtime.GOOS != "windows" {
+		if os.Geteuid() != 0 {
+			fmt.Fprintf(errOut, "offcircd: install: not checked as %s (that needs root)\n", as)
+		} else {
+			probs, err := checkAsAccount(exe, plan.opts.ConfigPath, as)
+			if err != nil {
+				return err
+			}
+			for _, p := range probs {
+				fmt.Fprintln(errOut, p)
+			}
+			if len(probs) > 0 {
+				return fmt.Errorf("install: refusing to install: the service account %s cannot use configuration %s as it is: fix the problems above", as, plan.opts.ConfigPath)
+			}
+		}
+	}
 	if f.dryRun {
 		return printPlan(out, plan)
+	}
+	if err := needsPrivilege(); err != nil {
+		return err
 	}
 	svc, err := newService(plan.cfg)
 	if err != nil {
