@@ -245,9 +245,9 @@ func newLogger(w io.Writer, format, level, file string) (*slog.Logger, func(), e
 	}
 	closer := func() {}
 	if file != "" {
-		lf, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		lf, err := openLogFile(file)
 		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+			return nil, nil, err
 		}
 		w = io.MultiWriter(w, lf)
 		closer = func() { lf.Close() }

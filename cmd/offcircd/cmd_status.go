@@ -140,6 +140,12 @@ func findConfig(cfgFlag string) (*config.Config, error) {
 	path := offsvc.ResolveConfigPath(cfgFlag, runtime.GOOS, filepath.Dir(exe), cwd)
 	if cfgFlag == "" {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			// The MSI's configuration, when there is none beside the executable.
+			if p := installedConfigPath(); p != "" {
+				if _, err := os.Stat(p); err == nil {
+					return config.Load(p)
+				}
+			}
 			return config.Default(), nil
 		}
 	}

@@ -41,3 +41,7 @@ func runUnderServiceManager(prog *offsvc.Program, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// installedConfigPath is the Windows installer's configuration file; the
+// Linux packages use the default path itself.
+func installedConfigPath() string { return "" }

@@ -5,6 +5,8 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unsafe"
@@ -117,4 +119,14 @@ func (h *scmHandler) Execute(_ []string, req <-chan svc.ChangeRequest, status ch
 		}
 	}
 	return false, 0
+}
+
+// installedConfigPath is where the MSI puts the service's configuration:
+// %ProgramData%\offcircd\offcircd.toml.
+func installedConfigPath() string {
+	pd := os.Getenv("ProgramData")
+	if pd == "" {
+		return ""
+	}
+	return filepath.Join(pd, "offcircd", "offcircd.toml")
 }
