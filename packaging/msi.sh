@@ -21,7 +21,11 @@ for f in offcircd.exe README.md LICENSE config.example.toml; do
 done
 
 echo "msi: building $out (ProductVersion $MSI_VERSION) with $(wixl --version)"
-wixl -a x64 -D VERSION="$MSI_VERSION" -D STAGE="$stage" -o "$out" packaging/msi/offcircd.wxs
+# wixl resolves sources against its working directory and refuses absolute
+# ones: run it in the staging folder.
+wxs=$PWD/packaging/msi/offcircd.wxs
+case "$out" in /*) abs=$out ;; *) abs=$PWD/$out ;; esac
+(cd "$stage" && wixl -a x64 -D VERSION="$MSI_VERSION" -D STAGE=. -o "$abs" "$wxs")
 
 # What wixl 0.101 cannot say in the .wxs:
 # - the configuration component is NeverOverwrite (128) and Permanent (16),
