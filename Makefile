@@ -111,8 +111,9 @@ clean:
 # ---- Release builds (issue 9) ------------------------------------------------
 # dist: cgo cross builds for linux/amd64, linux/arm64 (aarch64-linux-gnu-gcc)
 # and windows/amd64 (x86_64-w64-mingw32-gcc) into dist/<os>_<arch>/, plus one
-# archive each, and the Windows MSI (packaging/msi.sh, wixl). deb: Debian packages for amd64 and arm64 through the nfpm Go
-# module (packaging/ is its own module so the daemon's module stays lean).
+# archive each, and the Windows MSI (packaging/msi.sh, wixl). deb: Debian
+# packages for amd64 and arm64 through the nfpm Go module (packaging/ is its
+# own module so the daemon's module stays lean).
 # test-platforms: the Windows smoke test under Wine and the package checks;
 # slow, so not part of `make test`.
 .PHONY: dist deb test-platforms
