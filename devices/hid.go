@@ -205,6 +205,11 @@ type hidConn struct {
 	detached bool
 }
 
+// errHIDDescriptorPending marks a refusal because the report descriptor
+// could not be read (yet): Run tries again at the next tick instead of
+// waiting for the device list to change.
+var errHIDDescriptorPending = errors.New("report descriptor not readable")
+
 // ErrHIDBeepBusy is returned by Beep while the previous beep's output
 // report is still being written.
 var ErrHIDBeepBusy = errors.New("hid: previous beep still being written")
@@ -399,6 +404,9 @@ func (s *hidSource) Run(ctx context.Context, out chan<- Event) error {
 			dev, info, id, layout, oerr := s.open(cands)
 			if oerr != nil {
 				failedSig = sig
+				if errors.Is(oerr, errHIDDescriptorPending) {
+					failedSig = "" // the kernel may publish it any moment: look again next tick
+				}
 				if !state(StateError, oerr) {
 					return nil
 				}
@@ -477,7 +485,9 @@ func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, DeviceID, string,
 			if err != nil {
 				hidRelease(i.Path, s.name)
 				if derr != nil {
-					err = fmt.Errorf("%w (%v)", err, derr)
+					// Just plugged in, the kernel's usbhid driver may not
+					// have bound yet: the descriptor can still appear.
+					err = fmt.Errorf("%w (%w: %v)", err, errHIDDescriptorPending, derr)
 				}
 				refused = append(refused, fmt.Errorf("%w; its [[scanner]] table (as offcircd devices prints it):\n%s", err, hidSnippet(i, s.name, s.goos, id.Descriptor)))
 				continue

@@ -340,3 +340,34 @@ func FuzzHIDDescriptor(f *testing.F) {
 		}
 	})
 }
+
+// TestHIDPOSDescriptorAppearsLater: a scanner enumerated before the
+// kernel published its report descriptor (just plugged in) is refused at
+// first and opened as soon as the descriptor can be read, not after the
+// open-failure backoff.
+func TestHIDPOSDescriptorAppearsLater(t *testing.T) {
+	b := newFakeHIDBackend()
+	dev := b.plug("1-1:1.0", "")
+	b.setDescriptor("1-1:1.0", nil)
+	s := testHIDSource(t, b, config.Scanner{Name: "desk"})
+	s.interval = 100 * time.Millisecond // the 15-tick open backoff would be 1.5 s
+	out, stop := hidRunSource(t, s)
+	defer stop()
+	if ev := hidNext(t, out, KindState); ev.State != StateError {
+		t.Fatalf("without a descriptor: %+v", ev)
+	}
+	time.Sleep(50 * time.Millisecond)
+	b.setDescriptor("1-1:1.0", honeywellDescriptor)
+	at := time.Now()
+	if ev := hidNext(t, out, KindState); ev.State != StateConnected {
+		t.Fatalf("after the descriptor appeared: %+v", ev)
+	}
+	if d := time.Since(at); d > time.Second {
+		t.Errorf("opened %v after the descriptor appeared, want the next tick", d)
+	}
+	dev.reports <- honReport("]C0", honLong[:56], true)
+	dev.reports <- honReport("]C0", honLong[56:], false)
+	if ev := hidNext(t, out, KindScan); ev.Data != honLong {
+		t.Errorf("got %q", ev.Data)
+	}
+}
