@@ -294,9 +294,8 @@ func (s *Station) scan(ev devices.Event) Outcome {
 	s.lastRead[ev.Source] = lastRead{data: ev.Data, at: ev.Time}
 	s.expireByEventTime(ev.Time)
 
-	if s.prefix != "" && strings.HasPrefix(ev.Data, s.prefix) {
-		cmd := Command(strings.ToLower(strings.TrimPrefix(ev.Data, s.prefix)))
-		return s.command(ev, cmd)
+	if word, ok := s.controlWord(ev.Data); ok {
+		return s.command(ev, Command(word))
 	}
 	mode := s.modeFor(ev.Source)
 	switch s.classify(ev) {
@@ -487,10 +486,23 @@ func (s *Station) mask(id string) string {
 // maskUnknown logs a rejected scan: it may be a patron ID, so it is masked
 // unless it is known to be something else.
 func (s *Station) maskUnknown(ev devices.Event) string {
-	if s.prefix != "" && strings.HasPrefix(ev.Data, s.prefix) {
+	if _, ok := s.controlWord(ev.Data); ok {
 		return ev.Data
 	}
 	return s.mask(ev.Data)
+}
+
+// controlWord reports whether data is a control barcode and returns its
+// command word in lower case. The prefix matches without regard to case
+// (a wedge scanner with Caps Lock on, a sheet printed in lower case) and
+// blanks around the scan and after the prefix are ignored: anything that
+// starts with the prefix is a command or a reject, never a record.
+func (s *Station) controlWord(data string) (string, bool) {
+	d := strings.TrimSpace(data)
+	if s.prefix == "" || len(d) < len(s.prefix) || !strings.EqualFold(d[:len(s.prefix)], s.prefix) {
+		return "", false
+	}
+	return strings.ToLower(strings.TrimSpace(d[len(s.prefix):])), true
 }
 
 func (s *Station) changed() {

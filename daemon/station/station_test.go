@@ -133,6 +133,16 @@ func TestStationRules(t *testing.T) {
 			{at: 5 * time.Second, data: "OFFCIRC:LOAN", pattern: "mode-loan@"},
 			{at: 6 * time.Second, data: "I3", pattern: "good", record: "L I3 I2"}, // same mode: session kept
 		}},
+		{name: "control prefix in any case, blanks ignored, never a record", steps: []step{
+			{data: "P1", pattern: "patron"},
+			{at: time.Second, data: "offcirc:return", pattern: "mode-return@"},
+			{at: 2 * time.Second, data: "I1", pattern: "good", record: "R I1"},
+			{at: 3 * time.Second, data: " OffCirc: LOAN ", pattern: "mode-loan@"},
+			{at: 4 * time.Second, data: "P2", pattern: "patron"},
+			{at: 5 * time.Second, data: "offcirc:", pattern: "reject", reason: "unknown command"},
+			{at: 6 * time.Second, data: "oFFcIRC:lend", pattern: "reject", reason: "unknown command"},
+			{at: 7 * time.Second, data: "\tOFFCIRC:DONE\t", pattern: "mode-loan@"},
+		}, mode: ModeLoan},
 		{name: "control barcode case-insensitive command, unknown rejected", steps: []step{
 			{data: "OFFCIRC:return", pattern: "mode-return@"},
 			{at: time.Second, data: "OFFCIRC:FLY", pattern: "reject", reason: "unknown command"},
