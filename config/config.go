@@ -1,6 +1,3 @@
-// Package config owns offcircd's configuration: one struct with defaults,
-// loaded from TOML, validated in one pass that names the file and line of
-// every problem.
 package config
 
 import (

@@ -1,7 +1,3 @@
-// Package devices owns everything that reads scanners and keypads: the
-// transports (serial, HID POS, HID keyboard, console, replay), the decoders
-// that turn raw bytes into scans, discovery and reconnect. Devices only
-// deliver Events; they never touch station state.
 package devices
 
 import (
