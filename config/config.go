@@ -93,7 +93,7 @@ type Scanner struct {
 	// HID.
 	Layout    string `toml:"layout"`     // hid-keyboard: us | uk | de | fr
 	ReportID  bool   `toml:"report_id"`  // hid-keyboard: reports carry a leading report id byte
-	POSLayout string `toml:"pos_layout"` // hid-pos: honeywell | newland | generic
+	POSLayout string `toml:"pos_layout"` // hid-pos: honeywell | newland | generic; "" = read from the device
 
 	// Replay.
 	Decoder string  `toml:"decoder"` // serial | hid-pos | hid-keyboard

@@ -76,6 +76,7 @@ func TestCaptureRoundTrip(t *testing.T) {
 func FuzzReadCapture(f *testing.F) {
 	f.Add("# decoder: serial\n0 41 42 0d\n10 0a\n")
 	f.Add("0 0\n")
+	f.Add("# decoder: hid-pos\n# device: 0c2e:0b87\n# usage-page: 8c\n# report-descriptor: 05 8c 09 02 a1 01 c0\n0 02 01 41\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := ReadCapture(strings.NewReader(in))
 		if err != nil {
@@ -83,6 +84,9 @@ func FuzzReadCapture(f *testing.F) {
 		}
 		var buf bytes.Buffer
 		w, _ := NewCaptureWriter(&buf, c.Decoder)
+		if c.Device != nil {
+			w.Device(*c.Device)
+		}
 		for _, ch := range c.Chunks {
 			w.Write(ch.At, ch.Data)
 		}
@@ -92,6 +96,9 @@ func FuzzReadCapture(f *testing.F) {
 		}
 		if len(c2.Chunks) != len(c.Chunks) {
 			t.Fatalf("chunk count %d != %d", len(c2.Chunks), len(c.Chunks))
+		}
+		if (c.Device == nil) != (c2.Device == nil) || (c.Device != nil && !c.Device.Equal(*c2.Device)) {
+			t.Fatalf("device %+v rewritten as %+v", c.Device, c2.Device)
 		}
 	})
 }
