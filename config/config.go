@@ -41,6 +41,7 @@ type Config struct {
 	LogFile           string   `toml:"log_file"`  // "" = stderr only
 	HotplugInterval   Duration `toml:"hotplug_interval"`
 	AlarmInterval     Duration `toml:"alarm_interval"` // write-failure alarm repetition
+	MetricsDir        string   `toml:"metrics_dir"`    // "" = off; else node_exporter's textfile folder
 
 	Scanners []Scanner `toml:"scanner"`
 	Keypad   *Keypad   `toml:"keypad"`

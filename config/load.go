@@ -220,6 +220,7 @@ func (c *Config) resolvePaths(dir string) {
 	fix(&c.DataDir)
 	fix(&c.StateDir)
 	fix(&c.LogFile)
+	fix(&c.MetricsDir)
 	for i := range c.Scanners {
 		fix(&c.Scanners[i].File)
 	}

@@ -127,6 +127,7 @@ func (v *validator) top() {
 		v.errorf("max_items_per_patron", "max_items_per_patron must be 0 (no limit) or more, not %d", c.MaxItemsPerPatron)
 	}
 	v.oneOf("log_level", "", "log_level", c.LogLevel, logLevels)
+	v.metrics()
 	if c.LogFile != "" {
 		if fi, err := os.Stat(c.LogFile); err == nil && fi.IsDir() {
 			v.errorf("log_file", "log_file %s is a directory", c.LogFile)

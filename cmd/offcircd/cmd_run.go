@@ -190,7 +190,7 @@ func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options)
 	sw := status.NewWriter(status.WriterOptions{
 		Path: filepath.Join(cfg.StateDir, status.FileName), Version: version, Station: cfg.Station,
 		DataFile: cfg.DataPath(), Mode: cfg.DefaultMode, Scanners: names, Location: loc,
-		Logger: opts.Logger.With("component", "status"),
+		MetricsFile: cfg.MetricsPath(), Logger: opts.Logger.With("component", "status"),
 	})
 	swCtx, swStop := context.WithCancel(context.Background())
 	swDone := make(chan struct{})

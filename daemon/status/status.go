@@ -58,6 +58,8 @@ type Status struct {
 	Day            string `json:"day"`
 	RecordsToday   int64  `json:"records_today"`
 	RecordsTotal   int64  `json:"records_total"` // since the state_dir was created
+	ReturnsToday   int64  `json:"returns_today"` // of RecordsToday, the returns (the rest are loans)
+	ReturnsTotal   int64  `json:"returns_total"` // of RecordsTotal, the returns
 	SpoolDepth     int    `json:"spool_depth"`
 	Degraded       bool   `json:"degraded"` // records wait in the spool
 	LastWriteError string `json:"last_write_error"`
@@ -119,6 +121,9 @@ type WriterOptions struct {
 	Scanners []string // configured scanner names, listed before they report
 	Location *time.Location
 	Interval time.Duration // default DefaultInterval
+	// MetricsFile, when set, is rewritten with the status in the Prometheus
+	// text format each time the status file is (WriteMetrics).
+	MetricsFile string
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
@@ -136,6 +141,10 @@ type Writer struct {
 	mu       sync.Mutex
 	st       Status
 	appended int64 // the store's Appended counter last seen
+	returns  int64 // the store's Returns counter last seen
+	metrics  string
+	// metricsErr is of the last metrics write; only Run's goroutine touches it.
+	metricsErr error
 	dirty    chan struct{}
 	lastErr  error // of the last write; only Run's goroutine touches it
 }
@@ -143,7 +152,7 @@ type Writer struct {
 // NewWriter prepares a writer. A status file left by an earlier run is
 // read so the day's and the lifetime record counts survive a restart.
 func NewWriter(o WriterOptions) *Writer {
-	w := &Writer{path: o.Path, interval: o.Interval, now: o.Now, loc: o.Location, log: o.Logger, dirty: make(chan struct{}, 1)}
+	w := &Writer{path: o.Path, interval: o.Interval, now: o.Now, loc: o.Location, log: o.Logger, metrics: o.MetricsFile, dirty: make(chan struct{}, 1)}
 	if w.interval <= 0 {
 		w.interval = DefaultInterval
 	}
@@ -166,9 +175,9 @@ func NewWriter(o WriterOptions) *Writer {
 		w.st.Scanners = append(w.st.Scanners, Scanner{Name: name})
 	}
 	if prev, err := Read(o.Path); err == nil {
-		w.st.RecordsTotal = prev.RecordsTotal
+		w.st.RecordsTotal, w.st.ReturnsTotal = prev.RecordsTotal, prev.ReturnsTotal
 		if prev.Day == w.st.Day {
-			w.st.RecordsToday = prev.RecordsToday
+			w.st.RecordsToday, w.st.ReturnsToday = prev.RecordsToday, prev.ReturnsToday
 		}
 	} else if !errors.Is(err, ErrNoStatus) {
 		w.log.Warn("previous status file unreadable; record counts start at zero", "err", err)
@@ -223,10 +232,12 @@ func (w *Writer) Station(s station.State) {
 func (w *Writer) Store(s store.Status) {
 	w.mu.Lock()
 	w.rollDay()
-	delta := s.Appended - w.appended
-	w.appended = s.Appended
+	delta, rdelta := s.Appended-w.appended, s.Returns-w.returns
+	w.appended, w.returns = s.Appended, s.Returns
 	w.st.RecordsToday = max(0, w.st.RecordsToday+delta)
 	w.st.RecordsTotal = max(0, w.st.RecordsTotal+delta)
+	w.st.ReturnsToday = min(w.st.RecordsToday, max(0, w.st.ReturnsToday+rdelta))
+	w.st.ReturnsTotal = min(w.st.RecordsTotal, max(0, w.st.ReturnsTotal+rdelta))
 	w.st.SpoolDepth = s.SpoolDepth
 	w.st.Degraded = s.Degraded
 	w.st.LastWriteError = s.LastError
@@ -237,7 +248,7 @@ func (w *Writer) Store(s store.Status) {
 // rollDay resets the day's count after local midnight. Callers hold mu.
 func (w *Writer) rollDay() {
 	if day := w.now().In(w.loc).Format(time.DateOnly); day != w.st.Day {
-		w.st.Day, w.st.RecordsToday = day, 0
+		w.st.Day, w.st.RecordsToday, w.st.ReturnsToday = day, 0, 0
 	}
 }
 
@@ -312,13 +323,21 @@ func (w *Writer) flush() error {
 	s.Scanners = slices.Clone(w.st.Scanners)
 	w.mu.Unlock()
 	err := Write(w.path, s)
-	// Log a failure once, not on every change: a read-only state_dir is
-	// already reported loudly by the store.
-	if err != nil && (w.lastErr == nil || w.lastErr.Error() != err.Error()) {
-		w.log.Warn("status file not written", "err", err)
-	} else if err == nil && w.lastErr != nil {
-		w.log.Info("status file written again", "path", w.path)
+	w.lastErr = logChange(w.log, "status file", w.path, w.lastErr, err)
+	if w.metrics != "" {
+		w.metricsErr = logChange(w.log, "metrics file", w.metrics, w.metricsErr, WriteMetrics(w.metrics, s))
 	}
-	w.lastErr = err
+	return err
+}
+
+// logChange logs a write failure once, not on every change (a read-only
+// state_dir is already reported loudly by the store), and the recovery;
+// it returns err, the new last error.
+func logChange(log *slog.Logger, what, path string, last, err error) error {
+	if err != nil && (last == nil || last.Error() != err.Error()) {
+		log.Warn(what+" not written", "err", err)
+	} else if err == nil && last != nil {
+		log.Info(what+" written again", "path", path)
+	}
 	return err
 }

@@ -179,7 +179,7 @@ func (s *Store) settleLocked() bool {
 		s.stuck = nil
 		switch op.res {
 		case landed:
-			s.landedLocked(op.spoolOff, op.p)
+			s.landedLocked(op.spoolOff, op.p, op.line)
 		case unknown:
 			s.doubt = &doubt{at: op.at, line: op.line, spoolOff: op.spoolOff, takeBack: op.takeBack}
 		}
@@ -204,15 +204,15 @@ func (s *Store) settleLocked() bool {
 	}
 	s.doubt = nil
 	if op.res == landed {
-		s.landedLocked(d.spoolOff, d.at)
+		s.landedLocked(d.spoolOff, d.at, d.line)
 	}
 	return true
 }
 
 // landedLocked accounts for a line found in the data file after its write
 // was given up on: its spooled copy (the first pending line) is done.
-func (s *Store) landedLocked(spoolOff int64, p placement) {
-	s.appended++
+func (s *Store) landedLocked(spoolOff int64, p placement, line []byte) {
+	s.count(line, 1)
 	sp := &s.sp
 	if spoolOff < 0 {
 		s.log.Warn("store: a record refused as not stored reached the data file after all")

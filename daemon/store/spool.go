@@ -357,7 +357,7 @@ func (s *Store) drainLocked() error {
 			return s.dataErr
 		}
 		sp.pending = sp.pending[1:]
-		s.appended++
+		s.count(rec.line, 1)
 		n++
 		if l := s.last; l != nil && l.inSpool && l.off == rec.off {
 			l.inSpool, l.id, l.off = false, p.id, p.off

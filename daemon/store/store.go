@@ -50,6 +50,7 @@ type Status struct {
 	LastError  string   // why ("" when healthy)
 	Damaged    []string // side files in state_dir holding damaged spool lines
 	Appended   int64    // records this process put into the data file (direct or drained, minus undone)
+	Returns    int64    // of Appended, the returns; the others are loans
 }
 
 // Ack describes how a record was made durable.
@@ -84,6 +85,7 @@ type Store struct {
 	sp        spool
 	last      *lastRec
 	appended  int64
+	returns   int64    // of appended, the returns (the rest are loans)
 	dataErr   error    // why the data file fails (nil once a write or probe succeeded)
 	notStored error    // why the last record was stored nowhere (nil once storing works)
 	damaged   []string // side files with damaged spool lines, while they exist
@@ -266,7 +268,7 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 		p, err := s.writeData(line, nil)
 		if err == nil {
 			s.last = &lastRec{rec: rec, line: line, at: s.now(), id: p.id, off: p.off}
-			s.appended++
+			s.count(line, 1)
 			s.dataErr, s.notStored = nil, nil
 			s.log.Debug("store: record appended", "type", rec.Type, "item", rec.Item, "patron", rec.Patron)
 			s.step("ack", s.dataPath)
@@ -380,7 +382,7 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 		return encoder.Record{}, err
 	}
 	s.last = nil
-	s.appended--
+	s.count(l.line, -1)
 	s.log.Info("store: undo: record removed from data file", "type", l.rec.Type, "item", l.rec.Item)
 	return l.rec, nil
 }
@@ -534,6 +536,14 @@ func (s *Store) Status() Status {
 	return s.statusLocked()
 }
 
+// count adds d records of line's type to the appended counts. Callers hold mu.
+func (s *Store) count(line []byte, d int64) {
+	s.appended += d
+	if len(line) > encoder.TimeLen && line[encoder.TimeLen] == byte(encoder.Return) {
+		s.returns += d
+	}
+}
+
 func (s *Store) statusLocked() Status {
 	st := Status{
 		Degraded:   s.needsRetry(),
@@ -541,6 +551,7 @@ func (s *Store) statusLocked() Status {
 		SpoolDepth: len(s.sp.pending),
 		Damaged:    slices.Clone(s.damaged),
 		Appended:   s.appended,
+		Returns:    s.returns,
 	}
 	var why []string
 	switch {
