@@ -124,8 +124,8 @@ type WriterOptions struct {
 	// MetricsFile, when set, is rewritten with the status in the Prometheus
 	// text format each time the status file is (WriteMetrics).
 	MetricsFile string
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Writer keeps the status file up to date: the daemon's hooks feed it
@@ -145,8 +145,8 @@ type Writer struct {
 	metrics  string
 	// metricsErr is of the last metrics write; only Run's goroutine touches it.
 	metricsErr error
-	dirty    chan struct{}
-	lastErr  error // of the last write; only Run's goroutine touches it
+	dirty      chan struct{}
+	lastErr    error // of the last write; only Run's goroutine touches it
 }
 
 // NewWriter prepares a writer. A status file left by an earlier run is
