@@ -119,8 +119,9 @@ func wine(t testing.TB, dir string, args ...string) result {
 
 // winePrefix is the prepared Wine environment shared by all tests.
 type winePrefix struct {
-	dir string   // WINEPREFIX
-	env []string // WINEPREFIX, WINEDEBUG, ...
+	dir      string   // WINEPREFIX
+	env      []string // WINEPREFIX, WINEDEBUG, ...
+	services string   // output of services.exe and its services (Event Log lines)
 }
 
 // driveC is the Unix path of C:\ in the prefix.
@@ -204,6 +205,20 @@ func prepareWine(root string) (*winePrefix, error) {
 	defer cancel()
 	boot := exec.CommandContext(ctx, "wineboot")
 	boot.Env = append(os.Environ(), w.env...)
+	// services.exe and the services it starts inherit this environment and
+	// output: Wine's ReportEventW writes Event Log warnings and errors to
+	// its "eventlog" debug channel, so that channel goes to a file the
+	// service tests read (a file, not a pipe: see run).
+	w.services = filepath.Join(w.dir, "services-debug.log")
+	svcLog, err := os.Create(w.services)
+	if err != nil {
+		return nil, err
+	}
+	defer svcLog.Close()
+	if os.Getenv("OFFCIRCD_WINEDEBUG") == "" {
+		boot.Env = append(boot.Env, "WINEDEBUG=-all,warn+eventlog,err+eventlog")
+	}
+	boot.Stdout, boot.Stderr = svcLog, svcLog
 	if err := boot.Run(); err != nil {
 		return nil, fmt.Errorf("wineboot: %w", err)
 	}
