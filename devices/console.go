@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	RegisterSource("console", func(sc config.Scanner, _ *config.Config, log *slog.Logger) (Source, error) {
+	RegisterSource("console", func(sc config.Scanner, _ Env, log *slog.Logger) (Source, error) {
 		return NewConsole(sc.Name, os.Stdin, log), nil
 	})
 }

@@ -115,7 +115,7 @@ func TestReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := config.Scanner{Name: "r", Type: "replay", File: path, Terminator: "cr", RecordedTime: true, Speed: 10}
-	src, err := NewSource(sc, &config.Config{}, slog.New(slog.DiscardHandler))
+	src, err := NewSource(sc, Env{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestReplayErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.sc.Name, tt.sc.Type = "r", "replay"
-			_, err := NewSource(tt.sc, &config.Config{}, slog.New(slog.DiscardHandler))
+			_, err := NewSource(tt.sc, Env{}, slog.New(slog.DiscardHandler))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}

@@ -75,8 +75,22 @@ type Decoder interface {
 	Idle(t time.Time) []Event
 }
 
+// Env is what a transport may need of the station beyond its own
+// [[scanner]] table: a few station-wide settings, never the whole
+// configuration.
+type Env struct {
+	// HotplugInterval is how often a missing HID device is looked for
+	// (hotplug_interval); 0 means 2 s.
+	HotplugInterval time.Duration
+}
+
+// EnvFrom takes a source's Env from a validated configuration.
+func EnvFrom(cfg *config.Config) Env {
+	return Env{HotplugInterval: cfg.HotplugInterval.Duration}
+}
+
 // SourceFactory builds a source from its [[scanner]] table.
-type SourceFactory func(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error)
+type SourceFactory func(sc config.Scanner, env Env, log *slog.Logger) (Source, error)
 
 // DecoderFactory builds a decoder for a scanner table (its options: layout, terminator, ...).
 type DecoderFactory func(sc config.Scanner) (Decoder, error)
@@ -102,14 +116,14 @@ func RegisterDecoder(name string, f DecoderFactory) {
 }
 
 // NewSource builds the source for one [[scanner]] table.
-func NewSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
+func NewSource(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
 	regMu.Lock()
 	f, ok := sources[sc.Type]
 	regMu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("devices: scanner %q: unknown type %q (known: %v)", sc.Name, sc.Type, Types())
 	}
-	return f(sc, cfg, log.With("scanner", sc.Name, "type", sc.Type))
+	return f(sc, env, log.With("scanner", sc.Name, "type", sc.Type))
 }
 
 // NewDecoder builds the decoder named name ("serial", "hid-pos", "hid-keyboard") for sc.
@@ -211,8 +225,8 @@ func List() ([]Listing, []error) {
 func FromConfig(cfg *config.Config, log *slog.Logger) ([]Source, []error) {
 	var out []Source
 	var errs []error
-	add := func(sc config.Scanner) {
-		s, err := NewSource(sc, cfg, log)
+	env := EnvFrom(cfg)
+	add := func(s Source, err error) {
 		if err != nil {
 			errs = append(errs, err)
 			return
@@ -220,14 +234,10 @@ func FromConfig(cfg *config.Config, log *slog.Logger) ([]Source, []error) {
 		out = append(out, s)
 	}
 	for _, sc := range cfg.Scanners {
-		add(sc)
+		add(NewSource(sc, env, log))
 	}
 	if cfg.Keypad != nil {
-		name := cfg.Keypad.Name
-		if name == "" {
-			name = "keypad"
-		}
-		add(config.Scanner{Name: name, Type: "keypad"})
+		add(NewKeypad(cfg.Keypad, env, log))
 	}
 	return out, errs
 }

@@ -27,11 +27,11 @@ import (
 //     number and interface.
 
 func init() {
-	RegisterSource("hid-pos", func(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
-		return newHIDSource(sc, cfg, log)
+	RegisterSource("hid-pos", func(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
+		return newHIDSource(sc, env, log)
 	})
-	RegisterSource("hid-keyboard", func(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
-		return newHIDSource(sc, cfg, log)
+	RegisterSource("hid-keyboard", func(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
+		return newHIDSource(sc, env, log)
 	})
 }
 
@@ -218,13 +218,13 @@ var ErrHIDBeepBusy = errors.New("hid: previous beep still being written")
 // most 64 bytes, high-speed 1024.
 const hidReportMax = 1024
 
-func newHIDSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (*hidSource, error) {
+func newHIDSource(sc config.Scanner, env Env, log *slog.Logger) (*hidSource, error) {
 	m, err := newHIDMatch(sc.VID, sc.PID, sc.SerialNumber, sc.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("%s: scanner %q: %w", sc.Type, sc.Name, err)
 	}
 	s := &hidSource{name: sc.Name, match: m, backend: hidSystem, log: log, goos: hostOS,
-		interval: hotplugInterval(cfg), readTimeout: 100 * time.Millisecond}
+		interval: hotplugInterval(env), readTimeout: 100 * time.Millisecond}
 	switch sc.Type {
 	case "hid-pos":
 		if sc.POSLayout != "" {
@@ -256,9 +256,9 @@ func newHIDSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (*hid
 }
 
 // hotplugInterval is how often a missing device is looked for.
-func hotplugInterval(cfg *config.Config) time.Duration {
-	if cfg != nil && cfg.HotplugInterval.Duration > 0 {
-		return cfg.HotplugInterval.Duration
+func hotplugInterval(env Env) time.Duration {
+	if env.HotplugInterval > 0 {
+		return env.HotplugInterval
 	}
 	return 2 * time.Second
 }

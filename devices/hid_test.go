@@ -164,7 +164,7 @@ func testHIDSource(t *testing.T, b *fakeHIDBackend, sc config.Scanner) *hidSourc
 	if sc.Type == "" {
 		sc.Type = "hid-pos"
 	}
-	s, err := newHIDSource(sc, nil, hidQuietLog())
+	s, err := newHIDSource(sc, Env{}, hidQuietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestHIDBadConfig(t *testing.T) {
 		{Name: "x", Type: "hid-pos", VID: "0c2e", PID: "0001", POSLayout: "nope"},
 		{Name: "x", Type: "hid-keyboard", VID: "0c2e", PID: "0001", Layout: "xx"},
 	} {
-		if _, err := newHIDSource(sc, nil, hidQuietLog()); err == nil {
+		if _, err := newHIDSource(sc, Env{}, hidQuietLog()); err == nil {
 			t.Errorf("%+v: no error", sc)
 		}
 	}

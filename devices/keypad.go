@@ -16,22 +16,22 @@ import (
 // patron_entry, digits typed and ended with Enter are a patron ID.
 
 func init() {
-	RegisterSource("keypad", newKeypadSource)
 }
 
 // keypadEntryTimeout drops half-typed digits: the patron walked away.
 const keypadEntryTimeout = 15 * time.Second
 
-// newKeypadSource builds the keypad from cfg.Keypad; sc carries the name.
-func newKeypadSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (Source, error) {
-	if cfg == nil || cfg.Keypad == nil {
+// NewKeypad builds the keypad source of the [keypad] table (a keyboard whose
+// keys send commands; it is not a scanner). It opens nothing (Run does).
+func NewKeypad(kp *config.Keypad, env Env, log *slog.Logger) (Source, error) {
+	if kp == nil {
 		return nil, fmt.Errorf("keypad: no [keypad] table in the configuration")
 	}
-	kp := cfg.Keypad
-	name := sc.Name
+	name := kp.Name
 	if name == "" {
 		name = "keypad"
 	}
+	log = log.With("scanner", name, "type", "keypad")
 	m, err := newHIDMatch(kp.VID, kp.PID, kp.SerialNumber, kp.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("keypad: %w", err)
@@ -40,7 +40,7 @@ func newKeypadSource(sc config.Scanner, cfg *config.Config, log *slog.Logger) (S
 		return nil, err
 	}
 	s := &hidSource{name: name, match: m, backend: hidSystem, log: log, goos: hostOS,
-		interval: hotplugInterval(cfg), readTimeout: 100 * time.Millisecond,
+		interval: hotplugInterval(env), readTimeout: 100 * time.Millisecond,
 		newDecoder: func(string) (Decoder, error) { return newKeypadDecoder(kp) }}
 	s.unsupported = keyboardUnsupported(s.goos)
 	return s, nil

@@ -78,14 +78,14 @@ func TestKeypadEntryTimeout(t *testing.T) {
 
 func TestKeypadConfig(t *testing.T) {
 	cfg := &config.Config{Keypad: &config.Keypad{VID: "05f9", PID: "2206", Keys: map[string]string{"KP_BOGUS": "loan"}}}
-	if _, err := NewSource(config.Scanner{Name: "keypad", Type: "keypad"}, cfg, hidQuietLog()); err == nil || !strings.Contains(err.Error(), "KP_BOGUS") {
+	if _, err := NewKeypad(cfg.Keypad, Env{}, hidQuietLog()); err == nil || !strings.Contains(err.Error(), "KP_BOGUS") {
 		t.Errorf("unknown key: %v", err)
 	}
-	if _, err := NewSource(config.Scanner{Name: "keypad", Type: "keypad"}, &config.Config{}, hidQuietLog()); err == nil {
+	if _, err := NewKeypad(nil, Env{}, hidQuietLog()); err == nil {
 		t.Error("no [keypad] table: no error")
 	}
 	cfg.Keypad.Keys = map[string]string{"KP_1": "loan"}
-	src, err := NewSource(config.Scanner{Name: "keypad", Type: "keypad"}, cfg, hidQuietLog())
+	src, err := NewKeypad(cfg.Keypad, Env{}, hidQuietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestKeypadSourceReadsDevice(t *testing.T) {
 	b := newFakeHIDBackend()
 	dev := b.plug("usb-kp", "")
 	cfg := &config.Config{Keypad: &config.Keypad{VID: "0c2e", PID: "0b87", Keys: map[string]string{"KP_PLUS": "toggle"}}}
-	src, err := NewSource(config.Scanner{Name: "keypad", Type: "keypad"}, cfg, hidQuietLog())
+	src, err := NewKeypad(cfg.Keypad, Env{}, hidQuietLog())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ type Replay struct {
 	sleep   func(ctx context.Context, d time.Duration) bool
 }
 
-func newReplay(sc config.Scanner, _ *config.Config, log *slog.Logger) (Source, error) {
+func newReplay(sc config.Scanner, _ Env, log *slog.Logger) (Source, error) {
 	f, err := os.Open(sc.File)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)

@@ -78,7 +78,7 @@ type Serial struct {
 }
 
 func init() {
-	RegisterSource("serial", func(sc config.Scanner, _ *config.Config, log *slog.Logger) (Source, error) {
+	RegisterSource("serial", func(sc config.Scanner, _ Env, log *slog.Logger) (Source, error) {
 		return NewSerial(sc, log)
 	})
 }

@@ -428,7 +428,7 @@ func TestNewSerialErrors(t *testing.T) {
 			t.Errorf("error without component prefix: %v", err)
 		}
 	}
-	src, err := NewSource(config.Scanner{Name: "ok", Type: "serial", Port: "/dev/ttyACM0"}, nil, serialQuietLog)
+	src, err := NewSource(config.Scanner{Name: "ok", Type: "serial", Port: "/dev/ttyACM0"}, Env{}, serialQuietLog)
 	if err != nil {
 		t.Fatal(err)
 	}

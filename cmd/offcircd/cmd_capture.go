@@ -103,7 +103,7 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 		return err
 	}
 	defer closeLog()
-	src, err := devices.NewSource(sc, cfg, log)
+	src, err := devices.NewSource(sc, devices.EnvFrom(cfg), log)
 	if err != nil {
 		return err
 	}

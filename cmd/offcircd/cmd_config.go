@@ -105,7 +105,7 @@ func replayProblems(c *config.Config) []config.Problem {
 		if sc.Type != "replay" {
 			continue
 		}
-		src, err := devices.NewSource(sc, c, slog.New(slog.DiscardHandler))
+		src, err := devices.NewSource(sc, devices.EnvFrom(c), slog.New(slog.DiscardHandler))
 		if err != nil {
 			path := fmt.Sprintf("scanner[%d].file", i)
 			probs = append(probs, config.Problem{File: c.Path, Line: c.Line(path), Key: path,
