@@ -202,17 +202,11 @@ func (cw *CaptureWriter) Device(id DeviceID) error {
 		fmt.Fprintf(&b, "# usage-page: %02x\n", id.UsagePage)
 	}
 	if len(id.Descriptor) > 0 {
-		b.WriteString("# report-descriptor:")
-		for _, c := range id.Descriptor {
-			b.WriteByte(' ')
-			b.WriteString(hex.EncodeToString([]byte{c}))
-		}
+		b.WriteString("# report-descriptor: ")
+		spacedHex(&b, id.Descriptor)
 		b.WriteByte('\n')
 	}
-	if _, err := io.WriteString(cw.w, b.String()); err != nil {
-		return fmt.Errorf("capture: %w", err)
-	}
-	return nil
+	return cw.put(b.String())
 }
 
 // Write appends one chunk received at offset at from the start.
@@ -220,15 +214,25 @@ func (cw *CaptureWriter) Write(at time.Duration, data []byte) error {
 	var b strings.Builder
 	b.WriteString(strconv.FormatInt(at.Milliseconds(), 10))
 	b.WriteByte('\t')
+	spacedHex(&b, data)
+	b.WriteByte('\n')
+	return cw.put(b.String())
+}
+
+// put writes whole lines in one call, so a capture cut short ends on a line.
+func (cw *CaptureWriter) put(lines string) error {
+	if _, err := io.WriteString(cw.w, lines); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	return nil
+}
+
+// spacedHex writes data as two-digit hex bytes separated by spaces.
+func spacedHex(b *strings.Builder, data []byte) {
 	for i, c := range data {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString(hex.EncodeToString([]byte{c}))
 	}
-	b.WriteByte('\n')
-	if _, err := io.WriteString(cw.w, b.String()); err != nil {
-		return fmt.Errorf("capture: %w", err)
-	}
-	return nil
 }
