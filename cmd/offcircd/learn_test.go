@@ -1,0 +1,81 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestLearnFromAlma: learn --from the Alma documentation's examples
+// classifies every line right, and its patterns are the ones the golden
+// scenario busy-desk-learned runs with.
+func TestLearnFromAlma(t *testing.T) {
+	alma := filepath.Join("..", "..", "testdata", "alma", "OffCirc.dat")
+	stdout, stderr, code := runOffcircd(t, "", "", "learn", "--print", "--from", alma)
+	if code != 0 || !strings.Contains(stdout, alma+": 6 lines: every item classified as an item, every patron as a patron") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	scenario, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "busy-desk-learned", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"patron_pattern", "item_pattern"} {
+		re := regexp.MustCompile(`(?m)^` + key + `\s*=\s*('[^']*')`)
+		got, want := re.FindStringSubmatch(stdout), re.FindStringSubmatch(string(scenario))
+		if got == nil || want == nil || got[1] != want[1] {
+			t.Errorf("%s: learn prints %v, the scenario has %v", key, got, want)
+		}
+	}
+}
+
+// TestLearnAtTheDesk: the interactive learn writes the patterns into the
+// configuration, keeping its comments and other keys, shows how every
+// example is classified, and refuses cards and items it cannot tell apart.
+func TestLearnAtTheDesk(t *testing.T) {
+	dir := t.TempDir()
+	orig := "# Front desk, ground floor.\n" +
+		"station = \"desk-1\"   # shown in status\n" +
+		"data_dir = 'files'\nstate_dir = 'state'\n" +
+		"patron_pattern = \"\"   # learned below\n" +
+		"\n# The scanner on the left.\n[[beeper]]\ntype = \"none\"\n"
+	cfg := filepath.Join(dir, "offcircd.toml")
+	if err := os.WriteFile(cfg, []byte(orig), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	scans := "21234000123456\n21234000998877\n\n21234001000001\n\n31234000555555\n31234009999999\nOFFCIRC:DONE\n31234000000017\noffcirc:done\n"
+	stdout, stderr, code := runOffcircd(t, dir, scans, "learn", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"patron_pattern = '^2123400[0-9]{7}$'", "item_pattern   = '^3123400[0-9]{7}$'",
+		"  2 so far; 3 needed",
+		"patron  21234001000001                 → patron",
+		"item    31234000000017                 → item",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	got := readFile(t, cfg)
+	want := strings.Replace(orig, "patron_pattern = \"\"   # learned below\n",
+		"patron_pattern = '^2123400[0-9]{7}$'   # learned below\n", 1)
+	want = strings.Replace(want, "# learned below\n", "# learned below\n# Learned by offcircd learn.\nitem_pattern = '^3123400[0-9]{7}$'\n", 1)
+	if got != want {
+		t.Fatalf("config now:\n%s\nwant:\n%s", got, want)
+	}
+	if out, _, code := runOffcircd(t, "", "", "config", "check", cfg); code != 0 {
+		t.Fatalf("config check after learn: %s", out)
+	}
+
+	// Cards and items of one shape: refused, the file untouched.
+	stdout, stderr, code = runOffcircd(t, dir, "1234\n5678\n9012\n\n1111\n2222\n3333\n\n", "learn", "--config", cfg)
+	if code != 1 || !strings.Contains(stderr, "no safe patterns") || !strings.Contains(stderr, "would match both") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if readFile(t, cfg) != got {
+		t.Fatal("a refused learn changed the configuration")
+	}
+}
