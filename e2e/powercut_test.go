@@ -216,7 +216,11 @@ func makeDataDisk(img string) error {
 		}
 	}
 	os.Remove(img)
-	if b, err := exec.Command("mkfs.ext4", "-q", "-F", "-L", "offcirc", "-d", src, img, "32M").CombinedOutput(); err != nil {
+	mkfs, err := exec.LookPath("mkfs.ext4")
+	if err != nil {
+		mkfs = "/usr/sbin/mkfs.ext4" // sbin is not on every user's PATH
+	}
+	if b, err := exec.Command(mkfs, "-q", "-F", "-L", "offcirc", "-d", src, img, "32M").CombinedOutput(); err != nil {
 		return fmt.Errorf("mkfs.ext4 -d: %v\n%s", err, b)
 	}
 	return nil

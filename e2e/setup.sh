@@ -19,6 +19,8 @@ pkgs=""
 command -v qemu-system-x86_64 >/dev/null || pkgs="$pkgs qemu-system-x86"
 command -v xz >/dev/null || pkgs="$pkgs xz-utils"
 command -v gcc >/dev/null || pkgs="$pkgs gcc"
+# The power-cut test's data disk is made with mkfs.ext4 -d (not in minimal images).
+command -v mkfs.ext4 >/dev/null || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || pkgs="$pkgs e2fsprogs"
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || pkgs="$pkgs libc6-dev"
 updated=0
 if [ -n "$pkgs" ]; then
