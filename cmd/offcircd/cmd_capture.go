@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
@@ -55,28 +56,40 @@ func captureOpenFlags(force bool) int {
 	return os.O_WRONLY | os.O_CREATE | os.O_EXCL
 }
 
-// captureTarget finds the scanner table to record and the decoder its
-// capture replays through.
-func captureTarget(cfg *config.Config, name string) (config.Scanner, string, error) {
+// captureTarget is what `offcircd capture` records: a scanner or the keypad.
+type captureTarget struct {
+	name, typ string // for the capture header
+	decoder   string // the decoder its capture replays through
+	open      func(env devices.Env, log *slog.Logger) (devices.Source, error)
+}
+
+// findCaptureTarget finds the scanner table (or the keypad) named name.
+func findCaptureTarget(cfg *config.Config, name string) (captureTarget, error) {
 	for _, sc := range cfg.Scanners {
 		if sc.Name != name {
 			continue
 		}
 		switch sc.Type {
 		case "serial", "hid-pos", "hid-keyboard":
-			return sc, sc.Type, nil
+			return captureTarget{name: sc.Name, typ: sc.Type, decoder: sc.Type,
+				open: func(env devices.Env, log *slog.Logger) (devices.Source, error) {
+					return devices.NewSource(sc, env, log)
+				}}, nil
 		}
-		return sc, "", fmt.Errorf("scanner %q is of type %q, which has no raw input to capture", name, sc.Type)
+		return captureTarget{}, fmt.Errorf("scanner %q is of type %q, which has no raw input to capture", name, sc.Type)
 	}
 	if kp := cfg.Keypad; kp != nil && (name == kp.Name || (kp.Name == "" && name == "keypad")) {
 		// Keypad reports are keyboard reports: they replay through hid-keyboard.
-		return config.Scanner{Name: name, Type: "keypad"}, "hid-keyboard", nil
+		return captureTarget{name: name, typ: "keypad", decoder: "hid-keyboard",
+			open: func(env devices.Env, log *slog.Logger) (devices.Source, error) {
+				return devices.NewKeypad(kp, env, log)
+			}}, nil
 	}
 	var names []string
 	for _, sc := range cfg.Scanners {
 		names = append(names, sc.Name)
 	}
-	return config.Scanner{}, "", fmt.Errorf("no scanner named %q in the configuration (scanners: %v)", name, names)
+	return captureTarget{}, fmt.Errorf("no scanner named %q in the configuration (scanners: %v)", name, names)
 }
 
 func runCapture(cmd *cobra.Command, f captureFlags) error {
@@ -90,7 +103,7 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	if err != nil {
 		return err
 	}
-	sc, decoder, err := captureTarget(cfg, f.scanner)
+	target, err := findCaptureTarget(cfg, f.scanner)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -103,21 +116,21 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 		return err
 	}
 	defer closeLog()
-	src, err := devices.NewSource(sc, devices.EnvFrom(cfg), log)
+	src, err := target.open(devices.EnvFrom(cfg), log)
 	if err != nil {
 		return err
 	}
 	tp, ok := src.(devices.Tapper)
 	if !ok {
-		return fmt.Errorf("capture: scanner %q (%s) cannot hand out its raw input", sc.Name, sc.Type)
+		return fmt.Errorf("capture: scanner %q (%s) cannot hand out its raw input", target.name, target.typ)
 	}
 	file, err := os.OpenFile(f.out, captureOpenFlags(f.force), 0o640)
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
 	defer file.Close()
-	fmt.Fprintf(file, "# scanner: %s (type %s)\n", sc.Name, sc.Type)
-	cw, err := devices.NewCaptureWriter(file, decoder)
+	fmt.Fprintf(file, "# scanner: %s (type %s)\n", target.name, target.typ)
+	cw, err := devices.NewCaptureWriter(file, target.decoder)
 	if err != nil {
 		return err
 	}
@@ -177,7 +190,7 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	if err := file.Close(); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
-	fmt.Fprintf(stderr, "offcircd capture: %d chunks from %q written to %s\n", chunks, sc.Name, f.out)
+	fmt.Fprintf(stderr, "offcircd capture: %d chunks from %q written to %s\n", chunks, target.name, f.out)
 	if failed > 0 {
 		return exitCode(1)
 	}
