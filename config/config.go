@@ -42,6 +42,7 @@ type Config struct {
 	HotplugInterval   Duration `toml:"hotplug_interval"`
 	AlarmInterval     Duration `toml:"alarm_interval"` // write-failure alarm repetition
 	MetricsDir        string   `toml:"metrics_dir"`    // "" = off; else node_exporter's textfile folder
+	WriteTimeout      Duration `toml:"write_timeout"`  // bound of one data-file write + fsync
 
 	Scanners []Scanner `toml:"scanner"`
 	Keypad   *Keypad   `toml:"keypad"`
@@ -55,6 +56,9 @@ type Config struct {
 	// Warnings are problems that do not stop the daemon (for example a
 	// data_dir this user could not create but the service account may).
 	Warnings []Problem `toml:"-"`
+
+	// forReading: loaded by LoadForReading (folders need not be writable).
+	forReading bool
 
 	// lines maps key paths ("scanner[0].baud") to their line in Path, so
 	// validation can name the line of a bad value.

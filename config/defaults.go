@@ -15,6 +15,14 @@ const (
 	DefaultControlPrefix = "OFFCIRC:"
 )
 
+// write_timeout: the default, and the bounds. Below 100 ms a busy but
+// healthy disk would spool; above a minute a hung share freezes staff.
+const (
+	DefaultWriteTimeout = 2 * time.Second
+	MinWriteTimeout     = 100 * time.Millisecond
+	MaxWriteTimeout     = time.Minute
+)
+
 // Windows folders of the Offline Circulation Utility, so staff keep uploading
 // from where they always did.
 const (
@@ -60,6 +68,7 @@ func base() *Config {
 		LogLevel:         "info",
 		HotplugInterval:  Duration{2 * time.Second},
 		AlarmInterval:    Duration{5 * time.Second},
+		WriteTimeout:     Duration{DefaultWriteTimeout},
 	}
 }
 

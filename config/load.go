@@ -33,7 +33,10 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load for a document already in memory; name is used in messages
 // and to resolve relative paths.
-func Parse(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte) (*Config, error) { return parse(name, data, false) }
+
+// parse is Parse; forReading skips the checks that folders are writable.
+func parse(name string, data []byte, forReading bool) (*Config, error) {
 	var probs []Problem
 	add := func(line int, key, format string, a ...any) {
 		probs = append(probs, Problem{File: name, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
@@ -121,6 +124,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	c.lines = lay.lines
 	probs = append(probs, c.explicitZeros(bad)...)
 	c.resolvePaths(filepath.Dir(name))
+	c.forReading = forReading
 	c.ApplyDefaults()
 	probs = append(probs, c.problems()...)
 	return c.finish(probs)

@@ -51,11 +51,12 @@ const (
 	PatternReject       Pattern = "reject"        // scan rejected
 	PatternWriteFailure Pattern = "write-failure" // record spooled / could not be written
 	PatternUndo         Pattern = "undo"          // last record taken back
+	PatternNotStored    Pattern = "not-stored"    // record stored nowhere: scan refused, scan again later
 )
 
 // Patterns lists every pattern in a stable order (for `offcircd beep all`).
 var Patterns = []Pattern{PatternGood, PatternPatron, PatternModeLoan, PatternModeReturn,
-	PatternDouble, PatternReject, PatternWriteFailure, PatternUndo}
+	PatternDouble, PatternReject, PatternWriteFailure, PatternUndo, PatternNotStored}
 
 // ErrUnknownPattern is returned for a pattern name that is not one of
 // Patterns, wherever the name comes from (a person, a profile, a sink).

@@ -169,13 +169,19 @@ func (c *Config) CheckOutput(out string, force bool) error {
 	return nil
 }
 
-// dataDir checks data_dir, then the file paths. Unlike state_dir, a data
-// folder that is not writable (or not there, or not reachable) is only a
-// warning: the station starts and spools, with the alarm, exactly as when
-// the folder fails while it runs. Only a data_dir that cannot be a folder
-// is an error.
+// storeKeys checks the keys of the durable store: data_dir, the paths of
+// every file (none may collide), and write_timeout.
+func (v *validator) storeKeys() {
+	v.dataDir()
+	v.paths()
+	v.writeTimeout()
+}
+
+// dataDir checks data_dir. Unlike state_dir, a data folder that is not
+// writable (or not there, or not reachable) is only a warning: the station
+// starts and spools, with the alarm, exactly as when the folder fails while
+// it runs. Only a data_dir that cannot be a folder is an error.
 func (v *validator) dataDir() {
-	defer v.paths()
 	dir := v.c.DataDir
 	if dir == "" {
 		v.errorf("data_dir", "data_dir must not be empty")
@@ -186,7 +192,7 @@ func (v *validator) dataDir() {
 	case err == nil && !fi.IsDir():
 		v.errorf("data_dir", "data_dir %s exists but is not a directory", dir)
 	case err == nil:
-		if werr := writable(dir); werr != nil {
+		if werr := v.writable(dir); werr != nil {
 			v.warnf("data_dir", "data_dir %s is not writable (%v): records will be spooled in state_dir, with the alarm, until it is", dir, werr)
 		}
 	default:
@@ -198,8 +204,34 @@ func (v *validator) dataDir() {
 			v.errorf("data_dir", "data_dir %s cannot be created: %s is not a directory", dir, parent)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			v.warnf("data_dir", "data_dir %s: %v: records will be spooled in state_dir, with the alarm, until it is usable", dir, unwrapPath(err))
-		} else if werr := writable(parent); werr != nil {
+		} else if werr := v.writable(parent); werr != nil {
 			v.warnf("data_dir", "data_dir %s does not exist and this user cannot create it in %s (%v); the service account must be able to, or records are spooled", dir, parent, werr)
 		}
 	}
+}
+
+// writeTimeout checks write_timeout's bounds.
+func (v *validator) writeTimeout() {
+	if d := v.c.WriteTimeout.Duration; d < MinWriteTimeout || d > MaxWriteTimeout {
+		v.errorf("write_timeout", "write_timeout must be between %v and %v, not %v", MinWriteTimeout, MaxWriteTimeout, d)
+	}
+}
+
+// LoadForReading is Load for commands that only read the station's files
+// (`offcircd status`): a data_dir or state_dir this user cannot write is
+// fine then, so any user who can read status.json can ask for it.
+func LoadForReading(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Errors{Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}}
+	}
+	return parse(path, data, true)
+}
+
+// writable is the folder check of validation; skipped for reading.
+func (v *validator) writable(dir string) error {
+	if v.c.forReading {
+		return nil
+	}
+	return writable(dir)
 }

@@ -101,3 +101,19 @@ func TestCheckOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteTimeoutBounds(t *testing.T) {
+	base := t.TempDir()
+	for _, tt := range []struct {
+		val string
+		ok  bool
+	}{{"2s", true}, {"100ms", true}, {"1m", true}, {"50ms", false}, {"2m", false}, {"0s", false}} {
+		_, err := Parse(filepath.Join(base, "t.toml"), []byte("data_dir = 'f'\nstate_dir = 's'\nwrite_timeout = '"+tt.val+"'\n"))
+		if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "t.toml:3: write_timeout")) {
+			t.Errorf("write_timeout %s: %v", tt.val, err)
+		}
+	}
+	if c := Default(); c.WriteTimeout.Duration != DefaultWriteTimeout {
+		t.Errorf("default write_timeout %v", c.WriteTimeout)
+	}
+}

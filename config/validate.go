@@ -95,7 +95,7 @@ func (v *validator) top() {
 	if c.Station == "" || !printable(c.Station, true) {
 		v.errorf("station", "station %q must be non-empty printable text", c.Station)
 	}
-	v.dataDir() // also checks that no two of the station's files collide
+	v.storeKeys() // data_dir, colliding paths, write_timeout: see paths.go
 	v.dir("state_dir", c.StateDir)
 	switch {
 	case c.FileName == "" || c.FileName == "." || c.FileName == "..":
@@ -189,7 +189,7 @@ func (v *validator) dir(path, dir string) {
 	case err == nil && !fi.IsDir():
 		v.errorf(path, "%s %s exists but is not a directory", path, dir)
 	case err == nil:
-		if werr := writable(dir); werr != nil {
+		if werr := v.writable(dir); werr != nil {
 			v.errorf(path, "%s %s is not writable: %v", path, dir, werr)
 		}
 	case errors.Is(err, fs.ErrNotExist):
@@ -199,7 +199,7 @@ func (v *validator) dir(path, dir string) {
 		}
 		if pi, err := os.Stat(parent); err == nil && !pi.IsDir() {
 			v.errorf(path, "%s %s cannot be created: %s is not a directory", path, dir, parent)
-		} else if werr := writable(parent); werr != nil {
+		} else if werr := v.writable(parent); werr != nil {
 			v.warnf(path, "%s %s does not exist and this user cannot create it in %s (%v); the service account must be able to", path, dir, parent, werr)
 		}
 	default:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/offcircd/offcircd/config"
@@ -107,14 +106,13 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d.fb = fb
 	// The dispatcher exists before the store, so the store's status
 	// callback (from its drain goroutine) always has an alarm to drive.
-	var degraded atomic.Bool
+	alarm := newStoreAlarm(fb)
 	st, err := store.Open(store.Options{
 		DataDir: cfg.DataDir, FileName: cfg.FileName, StateDir: cfg.StateDir, FileMode: cfg.Mode(),
-		Logger: log.With("component", "store"),
+		WriteTimeout: cfg.WriteTimeout.Duration,
+		Logger:       log.With("component", "store"),
 		OnStatus: func(s store.Status) {
-			if degraded.Swap(s.Degraded) != s.Degraded {
-				fb.SetAlarm(s.Degraded)
-			}
+			alarm.set(s)
 			if opts.OnStore != nil {
 				opts.OnStore(s)
 			}
@@ -124,9 +122,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	d.store = st
-	if st.Status().Degraded && !degraded.Swap(true) {
-		fb.SetAlarm(true)
-	}
+	alarm.set(st.Status())
 
 	onChange := opts.OnStation
 	if opts.OnStore != nil {

@@ -37,6 +37,7 @@ var ssiPatternCodes = map[string]byte{
 	"double":        0x05, // one short low: ignored, not an error
 	"reject":        0x10, // two long low
 	"write-failure": 0x14, // fast warble: unmistakably wrong
+	"not-stored":    0x15, // slow warble: wrong, and unlike the spooled case
 	"undo":          0x19, // low-high-low
 }
 

@@ -83,7 +83,7 @@ var posLayouts = map[string]posLayout{
 		beeps: map[string][]byte{
 			"good": honeywellGood, "patron": honeywellGood, "mode-loan": honeywellGood,
 			"mode-return": honeywellGood, "double": honeywellGood, "undo": honeywellGood,
-			"reject": honeywellBad, "write-failure": honeywellBad,
+			"reject": honeywellBad, "write-failure": honeywellBad, "not-stored": honeywellBad,
 		},
 	},
 	// Newland (FM430 1eab:1d10): [0]=0x02, [1]=length, [2..57] data,

@@ -44,11 +44,11 @@ func TestBeepCommandSinkEndToEnd(t *testing.T) {
 		}
 		got, _ := os.ReadFile(filepath.Join(dir, "played.txt"))
 		want := "--pattern good\n--pattern patron\n--pattern mode-loan\n--pattern mode-return\n" +
-			"--pattern double\n--pattern reject\n--pattern write-failure\n--pattern undo\n"
+			"--pattern double\n--pattern reject\n--pattern write-failure\n--pattern undo\n--pattern not-stored\n"
 		if string(got) != want {
 			t.Errorf("command got\n%s\nwant\n%s", got, want)
 		}
-		if !strings.Contains(out, "write-failure") || strings.Count(out, "played") != 8 {
+		if !strings.Contains(out, "write-failure") || strings.Count(out, "played") != 9 {
 			t.Errorf("output:\n%s", out)
 		}
 	})

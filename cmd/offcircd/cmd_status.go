@@ -149,7 +149,7 @@ func findConfig(cfgFlag string) (*config.Config, error) {
 			return config.Default(), nil
 		}
 	}
-	return config.Load(path)
+	return config.LoadForReading(path) // status reads; it needs no write access
 }
 
 // describeService turns kardianos' answer into words.
@@ -200,11 +200,10 @@ func printStatus(w io.Writer, r *statusReport) {
 	row("mode", "%s", describeMode(s, r.Stale))
 	row("data file", "%s", s.DataFile)
 	row("records", "%d today (%s), %d in total", s.RecordsToday, s.Day, s.RecordsTotal)
-	spool := fmt.Sprintf("%d waiting", s.SpoolDepth)
-	if s.Degraded {
-		spool += " — THE DATA FILE CANNOT BE WRITTEN; records are safe in the spool"
+	row("spool", "%s", describeSpool(s))
+	if len(s.DamagedSpool) > 0 {
+		row("damaged spool", "%s (check, add what is missing by hand, then delete)", strings.Join(s.DamagedSpool, ", "))
 	}
-	row("spool", "%s", spool)
 	row("last write error", "%s", orDash(s.LastWriteError))
 	row("updated", "%s (%s ago)", stamp(s.UpdatedAt), r.now.Sub(s.UpdatedAt).Round(time.Second))
 	tw.Flush()

@@ -66,6 +66,7 @@ type Dispatcher struct {
 
 	mu        sync.Mutex
 	alarmOn   bool
+	alarmP    Pattern // what the alarm sounds: write-failure, or not-stored
 	acked     bool
 	lastAlarm time.Time // last write-failure dispatched, by the station or the alarm
 	wake      chan struct{}
@@ -123,7 +124,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 // change). It never blocks: a full queue drops its oldest pattern.
 func (d *Dispatcher) Play(p Pattern, source string) {
 	now := d.clock.Now()
-	if p == WriteFailure {
+	if p == WriteFailure || p == NotStored {
 		d.mu.Lock()
 		d.lastAlarm = now
 		d.mu.Unlock()
@@ -163,6 +164,30 @@ func (d *Dispatcher) SetAlarm(on bool) {
 	d.alarmOn = on
 	d.mu.Unlock()
 	d.poke()
+}
+
+// SetAlarmPattern chooses what the alarm sounds: WriteFailure (records
+// wait in the spool, the data file fails) or NotStored (nothing can be
+// stored at all). A change re-arms an acknowledged alarm: it is news.
+func (d *Dispatcher) SetAlarmPattern(p Pattern) {
+	d.mu.Lock()
+	if p != d.pattern() {
+		d.acked = false
+		if d.alarmOn {
+			d.log.Warn("feedback: alarm now sounds " + string(p))
+		}
+	}
+	d.alarmP = p
+	d.mu.Unlock()
+	d.poke()
+}
+
+// pattern is the alarm's pattern. d.mu must be held.
+func (d *Dispatcher) pattern() Pattern {
+	if d.alarmP == "" {
+		return WriteFailure
+	}
+	return d.alarmP
 }
 
 // Ack silences the alarm until it is next switched on (OFFCIRC:ACK or the
@@ -277,6 +302,7 @@ func (d *Dispatcher) alarmLoop(ctx context.Context) {
 		now := d.clock.Now()
 		d.mu.Lock()
 		active := d.alarmOn && !d.acked
+		p := d.pattern()
 		var wait time.Duration
 		fire := false
 		if active {
@@ -290,7 +316,7 @@ func (d *Dispatcher) alarmLoop(ctx context.Context) {
 		}
 		d.mu.Unlock()
 		if fire {
-			d.dispatch(item{p: WriteFailure, at: now, yield: true}, "")
+			d.dispatch(item{p: p, at: now, yield: true}, "")
 		}
 		var timer <-chan time.Time
 		stop := func() bool { return false }

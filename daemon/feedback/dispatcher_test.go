@@ -355,3 +355,32 @@ func BenchmarkPlay(b *testing.B) {
 		d.Play(feedback.Good, "desk")
 	}
 }
+
+// Nowhere to write: the alarm sounds not-stored, repeating, until the
+// store says it is back to write-failure (spooling works) or fixed.
+func TestAlarmSoundsNotStored(t *testing.T) {
+	clk := feedbacktest.NewClock(t0)
+	pc := feedbacktest.NewRecorder("pc", clk)
+	d := feedback.NewDispatcher(feedback.Options{Sinks: []feedback.Sink{pc}, Clock: clk, AlarmInterval: 5 * time.Second})
+	start(t, d)
+	d.SetAlarmPattern(feedback.NotStored)
+	d.SetAlarm(true)
+	if !pc.WaitFor(1, wait) {
+		t.Fatal("alarm did not sound")
+	}
+	d.Ack() // acknowledged, but a change of what is wrong is news
+	d.SetAlarmPattern(feedback.WriteFailure)
+	for i := 2; i <= 3; i++ {
+		if !clk.WaitTimers(1, wait) {
+			t.Fatal("alarm not waiting for its next repetition")
+		}
+		clk.Advance(5 * time.Second)
+		if !pc.WaitFor(i, wait) {
+			t.Fatalf("repetition %d missing: %v", i, pc.Patterns())
+		}
+	}
+	got := pc.Played()
+	if got[0].Pattern != feedback.NotStored || got[1].Pattern != feedback.WriteFailure || got[2].Pattern != feedback.WriteFailure {
+		t.Errorf("alarm played %v, want not-stored then write-failure", pc.Patterns())
+	}
+}

@@ -16,6 +16,7 @@ const (
 	Reject       = config.PatternReject       // scan rejected
 	WriteFailure = config.PatternWriteFailure // record spooled / could not be written
 	Undo         = config.PatternUndo         // last record taken back
+	NotStored    = config.PatternNotStored    // record stored nowhere (neither data file nor spool)
 )
 
 // All lists every pattern in a stable order (for `offcircd beep all`).

@@ -26,6 +26,7 @@ var rhythms = map[Pattern][]time.Duration{
 	ModeReturn:   {RhythmShort, RhythmLong},                            // ··  ·    more, then one: coming back
 	Undo:         {RhythmShort, RhythmLong, RhythmShort},               // ··  ··   taken back
 	WriteFailure: {RhythmShort, RhythmShort, RhythmShort, RhythmShort}, // ·····  the alarm, repeated
+	NotStored:    {RhythmLong, RhythmLong, RhythmLong},                 // ·   ·   ·   ·  nothing stored: slow, unlike the alarm
 }
 
 // Rhythm returns the pauses between the beeps of p on a one-sound beeper

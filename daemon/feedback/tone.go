@@ -64,6 +64,12 @@ var defaults = map[Pattern][]Tone{
 		{Freq: 1500, Dur: ms(150)}, {Freq: 900, Dur: ms(150)},
 		{Freq: 1500, Dur: ms(150)}, {Freq: 900, Dur: ms(250)},
 	},
+	// Falling siren, ending low and long: nothing could be stored at all,
+	// unlike write-failure's alternation (the record is safe in the spool).
+	NotStored: {
+		{Freq: 1500, Dur: ms(120)}, {Freq: 1000, Dur: ms(120)}, {Freq: 600, Dur: ms(120)},
+		{Freq: 300, Dur: ms(600)},
+	},
 	// Falling two tones: taken back.
 	Undo: {{Freq: 1319, Dur: ms(100), Pause: ms(40)}, {Freq: 659, Dur: ms(180)}},
 }

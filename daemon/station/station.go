@@ -2,6 +2,7 @@ package station
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -237,7 +238,7 @@ func (s *Station) Handle(ev devices.Event) Outcome {
 	case devices.KindScan:
 		s.state.LastScan[ev.Source] = ev.Time
 		o = s.scan(ev)
-		if o.Record == nil && (o.Pattern == feedback.Reject || o.Pattern == feedback.WriteFailure) {
+		if o.Record == nil && (o.Pattern == feedback.Reject || o.Pattern == feedback.WriteFailure || o.Pattern == feedback.NotStored) {
 			// A refused scan did nothing: scanning it again at once must be
 			// decided afresh, not ignored as a double read.
 			delete(s.lastRead, ev.Source)
@@ -375,7 +376,7 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	if err != nil {
 		s.log.Error("record NOT written: scan refused", "source", ev.Source, "type", rec.Type.String(),
 			"item", rec.Item, "patron", s.mask(rec.Patron), "err", err)
-		return Outcome{Kind: KindItem, Pattern: feedback.WriteFailure, Reason: "store: " + err.Error()}
+		return Outcome{Kind: KindItem, Pattern: refusedPattern(err), Reason: "store: " + err.Error()}
 	}
 	o := Outcome{Kind: KindItem, Record: &rec, Spooled: ack.Spooled, Pattern: feedback.Good}
 	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", rec.Item}
@@ -389,6 +390,16 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 		s.log.Info("record written", args...)
 	}
 	return o
+}
+
+// refusedPattern is the sound of a record the store refused: not-stored
+// when it could be stored nowhere (unlike write-failure, where the record
+// is safe in the spool), so staff know to scan it again later.
+func refusedPattern(err error) feedback.Pattern {
+	if errors.Is(err, store.ErrNotStored) {
+		return feedback.NotStored
+	}
+	return feedback.WriteFailure
 }
 
 func (s *Station) command(ev devices.Event, cmd Command) Outcome {

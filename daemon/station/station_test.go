@@ -225,6 +225,12 @@ func TestStationRules(t *testing.T) {
 		{name: "store failure refuses the scan", store: func(f *fakeStore) { f.fail = errors.New("disk on fire") }, cfg: func(c *config.Config) { c.DefaultMode = "return" }, mode: ModeReturn, steps: []step{
 			{data: "I1", pattern: "write-failure", reason: "disk on fire"},
 		}},
+		{name: "stored nowhere plays not-stored, and a rescan is decided again", store: func(f *fakeStore) {
+			f.fail = fmt.Errorf("store: %w: spool read-only; data read-only", store.ErrNotStored)
+		}, cfg: func(c *config.Config) { c.DefaultMode = "return" }, mode: ModeReturn, steps: []step{
+			{data: "I1", pattern: "not-stored", reason: "record not stored"},
+			{at: time.Second, data: "I1", pattern: "not-stored", reason: "record not stored"},
+		}},
 		{name: "spooled record plays write-failure", store: func(f *fakeStore) { f.spool = true }, cfg: func(c *config.Config) { c.DefaultMode = "return" }, mode: ModeReturn, steps: []step{
 			{data: "I1", pattern: "write-failure", record: "R I1"},
 		}},

@@ -61,8 +61,12 @@ type Status struct {
 	ReturnsToday   int64  `json:"returns_today"` // of RecordsToday, the returns (the rest are loans)
 	ReturnsTotal   int64  `json:"returns_total"` // of RecordsTotal, the returns
 	SpoolDepth     int    `json:"spool_depth"`
-	Degraded       bool   `json:"degraded"` // records wait in the spool
+	Degraded       bool   `json:"degraded"` // the alarm sounds: see LastWriteError
 	LastWriteError string `json:"last_write_error"`
+	// NotStored: the last record could be stored nowhere (scan refused with
+	// not-stored); DamagedSpool names side files of damaged spool lines.
+	NotStored    bool     `json:"not_stored"`
+	DamagedSpool []string `json:"damaged_spool,omitempty"`
 }
 
 // Scanner is one scanner (or keypad) in the status file.
@@ -241,6 +245,8 @@ func (w *Writer) Store(s store.Status) {
 	w.st.SpoolDepth = s.SpoolDepth
 	w.st.Degraded = s.Degraded
 	w.st.LastWriteError = s.LastError
+	w.st.NotStored = s.NotStored
+	w.st.DamagedSpool = s.Damaged
 	w.mu.Unlock()
 	w.touch()
 }

@@ -41,7 +41,10 @@ func waitDrained(t *testing.T, s *Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
-	s.wake <- struct{}{}
+	select {
+	case s.wake <- struct{}{}:
+	default: // already woken
+	}
 	deadline := time.After(10 * time.Second)
 	for s.Status().Degraded {
 		select {

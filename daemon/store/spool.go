@@ -375,16 +375,16 @@ func (s *Store) drainLocked() error {
 	return nil
 }
 
-// probeLocked checks, with nothing waiting in the spool, whether a failure
-// is over: the data file (or its folder) can be opened for writing again,
-// the spool can, and damaged-line side files were dealt with (deleted). It
-// writes no record; a disk that is still full shows at the next scan.
+// probeLocked checks whether a failure is over: the data file (or its
+// folder, created as at start) can be opened for writing again, the spool
+// can, and damaged-line side files were dealt with (deleted). It writes no
+// record; a disk that is still full shows at the next write.
 func (s *Store) probeLocked() error {
 	if len(s.damaged) > 0 {
 		s.findDamaged()
 	}
-	if len(s.sp.pending) > 0 || !s.settleLocked() {
-		return nil
+	if !s.settleLocked() {
+		return nil // drainLocked reports it
 	}
 	if s.notStored != nil {
 		f, _, err := openFile(s.sp.path, true, s.opts.FileMode)
@@ -413,7 +413,9 @@ func (s *Store) probeLocked() error {
 		return perr
 	}
 	s.dataErr = nil
-	s.log.Info("store: the data file can be written again", "file", s.dataPath)
+	if len(s.sp.pending) == 0 {
+		s.log.Info("store: the data file can be written again", "file", s.dataPath)
+	}
 	return nil
 }
 

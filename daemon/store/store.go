@@ -461,10 +461,10 @@ func (s *Store) Drain() error {
 	if s.closed {
 		return fmt.Errorf("store: %w", ErrClosed)
 	}
-	if err := s.drainLocked(); err != nil {
+	if err := s.probeLocked(); err != nil {
 		return err
 	}
-	return s.probeLocked()
+	return s.drainLocked()
 }
 
 // needsRetry reports whether Run must keep trying: records wait, an op is

@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/status"
 	"github.com/offcircd/offcircd/daemon/store"
 )
 
@@ -21,4 +23,18 @@ func lockStation(cfg *config.Config) (*store.StateLock, error) {
 		return nil, &exitError{code: exitInstanceRunning, err: err}
 	}
 	return l, err
+}
+
+// describeSpool says what the spool and the alarm mean for staff.
+func describeSpool(s *status.Status) string {
+	spool := fmt.Sprintf("%d waiting", s.SpoolDepth)
+	switch {
+	case s.NotStored:
+		spool += " — NOTHING CAN BE STORED: scans are refused (not-stored); make the data folder or state_dir writable"
+	case s.Degraded && s.SpoolDepth > 0:
+		spool += " — THE DATA FILE CANNOT BE WRITTEN; records are safe in the spool"
+	case s.Degraded && len(s.DamagedSpool) == 0:
+		spool += " — THE DATA FILE CANNOT BE WRITTEN; the next records go to the spool"
+	}
+	return spool
 }
