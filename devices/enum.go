@@ -12,10 +12,6 @@ import (
 	"github.com/offcircd/offcircd/config"
 )
 
-// serialEnumerate lists serial ports with their USB details. A variable so
-// tests can put a fake port list in front of the selection logic.
-var serialEnumerate = enumerator.GetDetailedPortsList
-
 // Sentinel errors of serial port selection.
 var (
 	ErrPortNotFound  = errors.New("no matching serial port")
@@ -77,7 +73,7 @@ func matchSerialPort(sc config.Scanner, list []*enumerator.PortDetails) (string,
 
 // ListSerial lists the serial ports of this machine for `offcircd devices`.
 func ListSerial() ([]Listing, error) {
-	ports, err := serialEnumerate()
+	ports, err := systemPorts{}.List()
 	if err != nil {
 		return nil, fmt.Errorf("serial: listing ports: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.bug.st/serial"
+	"go.bug.st/serial/enumerator"
 
 	"github.com/offcircd/offcircd/config"
 )
@@ -29,8 +30,22 @@ type serialPort interface {
 	Close() error
 }
 
-// serialOpen opens a port; a variable so a test can put a fake port behind the source.
-var serialOpen = func(name string, mode *serial.Mode) (serialPort, error) {
+// serialPorts is the machine side of the serial transport: listing ports
+// with their USB details and opening one. The source takes it in its
+// constructor (newSerial); systemPorts is go.bug.st/serial, tests pass fakes.
+type serialPorts interface {
+	List() ([]*enumerator.PortDetails, error)
+	Open(name string, mode *serial.Mode) (serialPort, error)
+}
+
+// systemPorts are this machine's serial ports.
+type systemPorts struct{}
+
+func (systemPorts) List() ([]*enumerator.PortDetails, error) {
+	return enumerator.GetDetailedPortsList()
+}
+
+func (systemPorts) Open(name string, mode *serial.Mode) (serialPort, error) {
 	p, err := serial.Open(name, mode)
 	if err != nil {
 		return nil, err
@@ -54,6 +69,7 @@ const (
 type Serial struct {
 	name   string
 	sc     config.Scanner
+	ports  serialPorts
 	mode   serial.Mode
 	fcfg   FramerConfig
 	log    *slog.Logger
@@ -83,8 +99,14 @@ func init() {
 	})
 }
 
-// NewSerial checks sc and returns its source; it opens nothing (Run does).
+// NewSerial checks sc and returns its source on this machine's serial
+// ports; it opens nothing (Run does).
 func NewSerial(sc config.Scanner, log *slog.Logger) (*Serial, error) {
+	return newSerial(sc, log, systemPorts{})
+}
+
+// newSerial is NewSerial on the given ports.
+func newSerial(sc config.Scanner, log *slog.Logger, ports serialPorts) (*Serial, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -107,7 +129,7 @@ func NewSerial(sc config.Scanner, log *slog.Logger) (*Serial, error) {
 		rt = max(fc.IdleGap/2, 5*time.Millisecond)
 	}
 	return &Serial{
-		name: sc.Name, sc: sc, mode: mode, fcfg: fc, log: log,
+		name: sc.Name, sc: sc, ports: ports, mode: mode, fcfg: fc, log: log,
 		beep: sc.Beep, beepBy: sc.BeepBytes,
 		backoffMin: serialBackoffMin, backoffMax: serialBackoffMax, readTimeout: rt,
 	}, nil
@@ -274,7 +296,7 @@ func openState(err error) State {
 func (s *Serial) open() (serialPort, string, error) {
 	path := s.sc.Port
 	if path == "" {
-		list, err := serialEnumerate()
+		list, err := s.ports.List()
 		if err != nil {
 			return nil, "", fmt.Errorf("serial: listing ports: %w", err)
 		}
@@ -284,7 +306,7 @@ func (s *Serial) open() (serialPort, string, error) {
 		}
 	}
 	mode := s.mode
-	p, err := serialOpen(path, &mode)
+	p, err := s.ports.Open(path, &mode)
 	if err != nil {
 		return nil, path, fmt.Errorf("serial: open %s: %w", path, err)
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.bug.st/serial"
-
 	"github.com/offcircd/offcircd/config"
 )
 
@@ -60,11 +58,9 @@ func (p *stuckPort) Close() error {
 // keep Run from returning after cancel (stop = cancel + wait).
 func TestSerialStopWithStuckBeep(t *testing.T) {
 	port := &stuckPort{t: t, closed: make(chan struct{}), reset: make(chan struct{}), writing: make(chan struct{})}
-	old := serialOpen
-	serialOpen = func(string, *serial.Mode) (serialPort, error) { return port, nil }
-	t.Cleanup(func() { serialOpen = old; port.ResetOutputBuffer() })
+	t.Cleanup(func() { port.ResetOutputBuffer() })
 
-	src, err := NewSerial(config.Scanner{Name: "s", Port: "/dev/fake", Beep: "bel"}, serialQuietLog)
+	src, err := newSerial(config.Scanner{Name: "s", Port: "/dev/fake", Beep: "bel"}, serialQuietLog, fakePorts{open: port})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"go.bug.st/serial"
 	"go.bug.st/serial/enumerator"
 
 	"github.com/offcircd/offcircd/config"
@@ -41,10 +42,37 @@ func newPTY(t testing.TB) (*os.File, string) {
 // The source is stopped (cancel + wait) when the test ends.
 func runSerial(t testing.TB, sc config.Scanner, log *slog.Logger) (*Serial, <-chan Event) {
 	t.Helper()
+	return runSerialOn(t, sc, log, systemPorts{})
+}
+
+// fakePorts is a serialPorts for tests: list replaces the port list and
+// open the opened port; what is nil is the system's.
+type fakePorts struct {
+	list func() ([]*enumerator.PortDetails, error)
+	open serialPort
+}
+
+func (f fakePorts) List() ([]*enumerator.PortDetails, error) {
+	if f.list != nil {
+		return f.list()
+	}
+	return systemPorts{}.List()
+}
+
+func (f fakePorts) Open(name string, mode *serial.Mode) (serialPort, error) {
+	if f.open != nil {
+		return f.open, nil
+	}
+	return systemPorts{}.Open(name, mode)
+}
+
+// runSerialOn is runSerial on the given ports.
+func runSerialOn(t testing.TB, sc config.Scanner, log *slog.Logger, ports serialPorts) (*Serial, <-chan Event) {
+	t.Helper()
 	if log == nil {
 		log = serialQuietLog
 	}
-	src, err := NewSerial(sc, log)
+	src, err := newSerial(sc, log, ports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,15 +359,13 @@ func TestSerialUSBReplug(t *testing.T) {
 		{Name: "/dev/ttyS0"},
 		{Name: p1, IsUSB: true, VID: "0C2E", PID: "0720", SerialNumber: "18012B4F32"},
 	}
-	old := serialEnumerate
-	serialEnumerate = func(...func(vid, pid string) bool) ([]*enumerator.PortDetails, error) {
+	list := func() ([]*enumerator.PortDetails, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]*enumerator.PortDetails(nil), ports...), nil
 	}
-	t.Cleanup(func() { serialEnumerate = old })
 
-	_, out := runSerial(t, config.Scanner{Name: "desk", VID: "0c2e", PID: "0720", SerialNumber: "18012b4f32"}, nil)
+	_, out := runSerialOn(t, config.Scanner{Name: "desk", VID: "0c2e", PID: "0720", SerialNumber: "18012b4f32"}, nil, fakePorts{list: list})
 	waitState(t, out, StateConnected)
 	m1.Write([]byte("ONE\r"))
 	if ev := next(t, out, notState); ev.Data != "ONE" {
