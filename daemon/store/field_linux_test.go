@@ -4,14 +4,14 @@ package store
 
 import (
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/offcircd/offcircd/internal/frozenfs"
 )
 
 func remount(t *testing.T, mnt string, ro bool) {
@@ -92,7 +92,7 @@ func TestStartWithReadOnlyDataFolder(t *testing.T) {
 // The record is spooled after the bound, later ones at once, and after the
 // thaw every record is in the file once, in order.
 func TestFrozenFilesystem(t *testing.T) {
-	mnt := mountFrozenExt4(t)
+	mnt := frozenfs.Mount(t)
 	e := newEnv(t)
 	e.data = filepath.Join(mnt, "files")
 	o := e.opts()
@@ -103,11 +103,11 @@ func TestFrozenFilesystem(t *testing.T) {
 	}
 	defer s.Close()
 	mustAppend(t, s, 0, false)
-	freeze(t, mnt, true)
+	frozenfs.Freeze(t, mnt, true)
 	thawed := false
 	defer func() {
 		if !thawed {
-			freeze(t, mnt, false)
+			frozenfs.Freeze(t, mnt, false)
 		}
 	}()
 	start := time.Now()
@@ -124,60 +124,13 @@ func TestFrozenFilesystem(t *testing.T) {
 	if st := s.Status(); !st.Degraded || st.SpoolDepth != 3 || !strings.Contains(st.LastError, "did not return in time") {
 		t.Fatalf("status while frozen: %+v", st)
 	}
-	freeze(t, mnt, false)
+	frozenfs.Freeze(t, mnt, false)
 	thawed = true
 	waitDrained(t, s)
 	if got, want := e.content(t), linesOf(t, 0, 4); got != want {
 		t.Fatalf("data file after the thaw:\n%q\nwant\n%q", got, want)
 	}
 	t.Logf("frozen write resolved: %s", strings.TrimSpace(grepLine(e.logs.String(), "answers again")))
-}
-
-// mountFrozenExt4 makes a small ext4 image, mounts it on a loop device and
-// returns the mount point; it skips, with the reason, where that cannot
-// be done (not root, no loop devices, no mkfs.ext4 or fsfreeze).
-func mountFrozenExt4(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a loop ext4 and fsfreeze it (CI runs as root)")
-	}
-	for _, tool := range []string{"mkfs.ext4", "fsfreeze", "mount", "umount"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (e2fsprogs, util-linux): %v", tool, err)
-		}
-	}
-	img := filepath.Join(t.TempDir(), "ext4.img")
-	if err := os.WriteFile(img, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(img, 32<<20); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput(); err != nil {
-		t.Skipf("mkfs.ext4: %v: %s", err, out)
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot loop-mount ext4 here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		exec.Command("fsfreeze", "-u", mnt).Run()
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v: %s", err, out)
-		}
-	})
-	return mnt
-}
-
-func freeze(t *testing.T, mnt string, on bool) {
-	t.Helper()
-	flag := "-u"
-	if on {
-		flag = "-f"
-	}
-	if out, err := exec.Command("fsfreeze", flag, mnt).CombinedOutput(); err != nil {
-		t.Fatalf("fsfreeze %s: %v: %s", flag, err, out)
-	}
 }
 
 func grepLine(s, sub string) string {
