@@ -21,6 +21,8 @@ const (
 	MetricRecordsToday  = "offcircd_records_today"
 	MetricSpool         = "offcircd_spool_records"
 	MetricDegraded      = "offcircd_degraded"
+	MetricNotStored     = "offcircd_not_stored"
+	MetricDamagedSpool  = "offcircd_damaged_spool_files"
 	MetricScanner       = "offcircd_scanner_connected"
 	MetricScannerScan   = "offcircd_scanner_last_scan_timestamp_seconds"
 	MetricLastScan      = "offcircd_last_scan_timestamp_seconds"
@@ -78,6 +80,8 @@ func metricsOf(s Status) *prometheus.Registry {
 	today.WithLabelValues("return").Set(float64(s.ReturnsToday))
 	gauge(MetricSpool, "Records waiting in the spool for the data file to be writable again (0 when healthy).").Set(float64(s.SpoolDepth))
 	gauge(MetricDegraded, "1 while the data file cannot be written (records go to the spool, the alarm sounds).").Set(flag(s.Degraded))
+	gauge(MetricNotStored, "1 while nothing can be stored (neither the data file nor the spool): scans are refused.").Set(flag(s.NotStored))
+	gauge(MetricDamagedSpool, "Side files in state_dir holding damaged spool lines, set aside for staff (0 when none).").Set(float64(len(s.DamagedSpool)))
 	connected := vec(MetricScanner, "1 while the scanner (or keypad) is connected, 0 while it is missing, waiting or failing.", "scanner")
 	scans := vec(MetricScannerScan, "When the scanner last read a code (Unix time).", "scanner")
 	var last int64
