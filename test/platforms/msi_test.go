@@ -388,6 +388,16 @@ func TestWineMSI(t *testing.T) {
 	copyFiles(t, scenario, programData) // the capture, beside the config
 	os.Remove(filepath.Join(programData, "config.toml"))
 	writeConfig(t, configFile, cfg, `C:\Alma Offline Circulation\OffCirc`)
+	// state_dir away from its default, so that `offcircd status` below
+	// shows it found the MSI's configuration.
+	replay := stateDirLine.ReplaceAll(mustRead(t, configFile), []byte(`state_dir = 'C:\ProgramData\offcircd\state'`))
+	if err := os.WriteFile(configFile, replay, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stateDir := filepath.Join(programData, "state")
+	if r := wineTool(t, time.Minute, installed, "config", "check", `C:\ProgramData\offcircd\offcircd.toml`); r.code != 0 {
+		t.Errorf("config check of the installed configuration (Wine's ACL of the MSI's folder): %s", r)
+	}
 	wineTool(t, time.Minute, "sc", "stop", "offcircd")
 	waitState(t, "STOPPED", 10*time.Second)
 	wineTool(t, time.Minute, "sc", "start", "offcircd")
@@ -397,7 +407,7 @@ func TestWineMSI(t *testing.T) {
 		return bytes.Equal(b, linDat)
 	}) {
 		b, _ := os.ReadFile(dat)
-		lg, _ := os.ReadFile(logFile)
+		lg, _ := os.ReadFile(filepath.Join(stateDir, "offcircd.log"))
 		t.Fatalf("the service's OffCirc.dat is not the Linux build's\n--- windows ---\n%q\n--- linux ---\n%q\n--- service log ---\n%s", b, linDat, lg)
 	}
 	compareFiles(t, dat, filepath.Join(scenario, "expected.dat"))
@@ -406,7 +416,7 @@ func TestWineMSI(t *testing.T) {
 	// 3. offcircd status, as an administrator types it.
 	st := wineTool(t, time.Minute, installed, "status")
 	out := string(st.stdout)
-	for _, want := range []string{"running [windows-service]", `C:\Alma Offline Circulation\OffCirc\files\OffCirc.dat`, fmt.Sprintf(", %d in total", records)} {
+	for _, want := range []string{"running [windows-service]", `C:\ProgramData\offcircd\state\status.json`, `C:\Alma Offline Circulation\OffCirc\files\OffCirc.dat`, fmt.Sprintf(", %d in total", records)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("offcircd status lacks %q:\n%s", want, st)
 		}
@@ -481,7 +491,7 @@ func TestWineMSI(t *testing.T) {
 	if got := mustRead(t, dat); !bytes.Equal(got, before) {
 		t.Errorf("uninstall changed OffCirc.dat")
 	}
-	if _, err := os.Stat(filepath.Join(alma, "state", "status.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(stateDir, "status.json")); err != nil {
 		t.Errorf("uninstall removed the state folder: %v", err)
 	}
 	if v := productVersions(t); len(v) != 0 {
