@@ -135,6 +135,30 @@ func (v *validator) top() {
 	}
 }
 
+// NoPatronPatternWarning is said by config check and run when a station
+// that can lend has no patron_pattern (NoPatronPattern).
+const NoPatronPatternWarning = "no patron_pattern: this station tells a patron's card from an item only by what its own files know and by the order of scans, so patrons must scan DONE between them; `offcircd learn` derives the patterns from a few cards and items"
+
+// NoPatronPattern returns the warning for a station that can lend without
+// a patron_pattern, with the line of the key when the file has one.
+func (c *Config) NoPatronPattern() (Problem, bool) {
+	if c.PatronPattern != "" || !c.CanLend() {
+		return Problem{}, false
+	}
+	p := c.problem("patron_pattern", "%s", NoPatronPatternWarning)
+	p.Warning = true
+	return p, true
+}
+
+// CanLend reports whether some scanner can lend: one not pinned to
+// return mode (or none configured: the console of a trial).
+func (c *Config) CanLend() bool {
+	if len(c.Scanners) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(c.Scanners, func(s Scanner) bool { return !strings.EqualFold(s.Mode, "return") })
+}
+
 // DurationBounds are the sane ranges of the durations and intervals, by
 // key; `offcircd config` states them. Outside them a station misbehaves: an
 // alarm_interval of 1ns burns a core while degraded, a patron_timeout of a

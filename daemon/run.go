@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -135,7 +136,14 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 			st.Report() // ordered with the store's own reports: never a stale spool state
 		}
 	}
-	d.station, err = station.New(cfg, station.Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange})
+	var history *station.History
+	if cfg.PatronPattern == "" && cfg.ItemPattern == "" {
+		// No patterns: what the station's own files know a barcode as
+		// decides before the workflow guesses.
+		history = station.LoadHistory(cfg.DataPath(), store.SpoolPath(cfg.StateDir),
+			filepath.Join(cfg.DataDir, store.ArchiveDir), log.With("component", "station"))
+	}
+	d.station, err = station.New(cfg, station.Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange, History: history})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("daemon: %w", err)

@@ -87,6 +87,9 @@ func checkConfig(path string) ([]config.Problem, bool) {
 		ok = false
 	default:
 		probs = append(probs, c.Warnings...)
+		if w, ok := c.NoPatronPattern(); ok {
+			probs = append(probs, w)
+		}
 		replay := replayProblems(c)
 		probs = append(probs, replay...)
 		if len(replay) > 0 {
@@ -124,7 +127,7 @@ func replayProblems(c *config.Config) []config.Problem {
 func strictForService(probs []config.Problem, ok bool, path string) ([]config.Problem, bool) {
 	c, err := config.Load(path)
 	for i := range probs {
-		if !probs[i].Warning || err == nil && madeBySystemd(c, probs[i].Key) {
+		if !probs[i].Warning || probs[i].Key == "patron_pattern" || err == nil && madeBySystemd(c, probs[i].Key) {
 			continue
 		}
 		probs[i].Warning = false

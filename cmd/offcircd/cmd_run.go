@@ -104,6 +104,9 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w.String())
 	}
+	if w, ok := cfg.NoPatronPattern(); ok && cfg.Path != "" {
+		log.Warn("config: " + w.String())
+	}
 	lock, err := lockStation(cfg)
 	if err != nil {
 		if sysLog != nil {
@@ -144,6 +147,7 @@ func trialConsole(msg io.Writer, cfg *config.Config, log *slog.Logger) ([]device
 	} else {
 		fmt.Fprintln(msg, "offcircd: standard input is not a terminal: reading one scan per line from it; stopping at its end")
 	}
+	fmt.Fprintf(msg, "offcircd: without patterns the first scan is the patron and every scan after it an item for that patron: scan %sDONE before the next patron (`offcircd learn` teaches the station your cards and items)\n", cfg.ControlPrefix)
 	src := []devices.Source{devices.NewConsole("console", os.Stdin, log.With("scanner", "console", "type", "console"))}
 	var sinks []feedback.Sink
 	if len(cfg.Beepers) == 0 && isTerminal(os.Stdout) {

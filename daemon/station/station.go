@@ -104,6 +104,11 @@ type Station struct {
 	undoWindow    time.Duration
 	pinned        map[string]Mode
 	onChange      func(State)
+	history       *History
+	// uncertain is set while the scan in hand was classified by the
+	// workflow alone: it may be a patron's card taken for an item, so it is
+	// logged masked.
+	uncertain bool
 
 	mode       Mode
 	patron     string
@@ -128,6 +133,10 @@ type Options struct {
 	// OnChange, when set, receives a snapshot after every event that changed
 	// the mode, the session or a device (for the status file).
 	OnChange func(State)
+	// History, when set, classifies scans by what the station's own files
+	// know them as while no patterns are configured; written records are
+	// added to it.
+	History *History
 }
 
 // NewStation builds a station from a validated configuration.
@@ -145,6 +154,7 @@ func New(cfg *config.Config, opts Options) (*Station, error) {
 		undoWindow:    cfg.UndoWindow.Duration,
 		pinned:        map[string]Mode{},
 		onChange:      opts.OnChange,
+		history:       opts.History,
 		mode:          Mode(strings.ToLower(cfg.DefaultMode)),
 		lastRead:      map[string]lastRead{},
 	}
@@ -294,7 +304,10 @@ func (s *Station) scan(ev devices.Event) Outcome {
 		return s.command(ev, Command(word))
 	}
 	mode := s.modeFor(ev.Source)
-	switch s.classify(ev) {
+	class, certain := s.classify(ev)
+	s.uncertain = !certain
+	defer func() { s.uncertain = false }()
+	switch class {
 	case ClassPatron:
 		return s.patronScan(ev, mode)
 	case ClassItem:
@@ -304,26 +317,32 @@ func (s *Station) scan(ev devices.Event) Outcome {
 	}
 }
 
-// classify applies SPEC §2: patterns when configured, else workflow state.
-func (s *Station) classify(ev devices.Event) Class {
+// classify applies SPEC §2: patterns when configured, else the station's
+// history, else workflow state. certain is false for the workflow's guess.
+func (s *Station) classify(ev devices.Event) (c Class, certain bool) {
 	switch {
 	case ev.Patron:
-		return ClassPatron
+		return ClassPatron, true
 	case s.patRE == nil && s.itemRE == nil:
-		if s.modeFor(ev.Source) == ModeLoan && s.patron == "" {
-			return ClassPatron
+		if s.history != nil {
+			if c := s.history.Class(ev.Data); c != ClassUnknown {
+				return c, true
+			}
 		}
-		return ClassItem
+		if s.modeFor(ev.Source) == ModeLoan && s.patron == "" {
+			return ClassPatron, false
+		}
+		return ClassItem, false
 	case s.patRE != nil && s.patRE.MatchString(ev.Data):
-		return ClassPatron
+		return ClassPatron, true
 	case s.itemRE != nil && s.itemRE.MatchString(ev.Data):
-		return ClassItem
+		return ClassItem, true
 	case s.patRE == nil:
-		return ClassPatron // only item_pattern set: anything else is a patron ID
+		return ClassPatron, true // only item_pattern set: anything else is a patron ID
 	case s.itemRE == nil:
-		return ClassItem // only patron_pattern set: anything else is an item
+		return ClassItem, true // only patron_pattern set: anything else is an item
 	}
-	return ClassUnknown
+	return ClassUnknown, true
 }
 
 func (s *Station) modeFor(source string) Mode {
@@ -375,11 +394,14 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	ack, err := s.store.Append(rec)
 	if err != nil {
 		s.log.Error("record NOT written: scan refused", "source", ev.Source, "type", rec.Type.String(),
-			"item", rec.Item, "patron", s.mask(rec.Patron), "err", err)
+			"item", s.itemLog(rec.Item), "patron", s.mask(rec.Patron), "err", err)
 		return Outcome{Kind: KindItem, Pattern: refusedPattern(err), Reason: "store: " + err.Error()}
 	}
 	o := Outcome{Kind: KindItem, Record: &rec, Spooled: ack.Spooled, Pattern: feedback.Good}
-	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", rec.Item}
+	if s.history != nil {
+		s.history.Add(rec)
+	}
+	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", s.itemLog(rec.Item)}
 	if rec.Patron != "" {
 		args = append(args, "patron", s.mask(rec.Patron))
 	}
@@ -487,6 +509,16 @@ func (s *Station) mask(id string) string {
 		return id
 	}
 	return encoder.MaskPatron(id)
+}
+
+// itemLog is an item barcode for the log: masked like a patron ID when its
+// class was a guess (with no patterns and no history, the next patron's
+// card at a busy desk is taken for an item), as it is.
+func (s *Station) itemLog(item string) string {
+	if s.uncertain {
+		return s.mask(item)
+	}
+	return item
 }
 
 // maskUnknown logs a rejected scan: it may be a patron ID, so it is masked

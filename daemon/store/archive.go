@@ -14,6 +14,10 @@ import (
 // ArchiveDir is the folder inside the data folder that receives archived files.
 const ArchiveDir = "archive"
 
+// SpoolPath is the spool file in stateDir: records waiting for the data
+// file (the station's history reads it; its lines start with a checksum).
+func SpoolPath(stateDir string) string { return filepath.Join(stateDir, spoolName) }
+
 // Archive moves dataDir/fileName to dataDir/archive/<stem>-YYYYMMDD-HHMMSS<ext>
 // (OffCirc-20250102-150405.dat) with one rename, and returns the new path.
 // It is safe while the daemon runs: the daemon opens the data file per
