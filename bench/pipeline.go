@@ -117,8 +117,11 @@ type pipeline struct {
 func startPipeline(dir string, n int) (*pipeline, error) {
 	p := &pipeline{dir: dir, sink: &recSink{ch: make(chan beep, 64)}, logs: newLogWatch(), done: make(chan error, 1)}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "station = \"bench\"\ndata_dir = %q\nstate_dir = %q\ndefault_mode = \"return\"\n",
-		filepath.Join(dir, "files"), filepath.Join(dir, "state"))
+	// The longest write_timeout: the bench times the good path, and a disk
+	// busy with other work must slow it, not turn a record into a spooled
+	// one (the hung-share bound has its own tests).
+	fmt.Fprintf(&cfg, "station = \"bench\"\ndata_dir = %q\nstate_dir = %q\ndefault_mode = \"return\"\nwrite_timeout = %q\n",
+		filepath.Join(dir, "files"), filepath.Join(dir, "state"), config.MaxWriteTimeout.String())
 	for i := range n {
 		m, s, err := pty.Open()
 		if err != nil {
