@@ -90,6 +90,19 @@ func TestPDFDecodes(t *testing.T) {
 			sheettest.CheckPDF(t, buf.Bytes(), l, prefix)
 		}
 	}
+	// A station name outside ASCII prints as written (the core fonts are
+	// cp1252; pdftotext reads the title back as UTF-8).
+	o := opts("OFFCIRC:", "a4")
+	o.Station = "Bibliothèque Süd"
+	l, err := sheet.NewLayout(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := l.WritePDF(&buf); err != nil {
+		t.Fatal(err)
+	}
+	sheettest.CheckPDF(t, buf.Bytes(), l, "OFFCIRC:")
 }
 
 // TestUndoLineNamesTheWindow: staff read "within 2 minutes", not "2m0s".
