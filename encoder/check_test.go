@@ -320,24 +320,32 @@ func TestMergeLargeMinuteGroup(t *testing.T) {
 // when everything else is equal too.
 func TestDupIndexMatchesReference(t *testing.T) {
 	type ln struct{ ts, item, rest uint64 }
-	for seed := range 20 {
+	spread := func(item uint64) uint64 { return item * 0x9E3779B97F4A7C15 }
+	// Hashes that agree in their low bits land in one slot of the minute's
+	// table: the probing and the table's growth decide then.
+	collide := func(item uint64) uint64 { return (item + 1) << 20 }
+	for seed := range 30 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 2))
 		var d dupIndex
 		var kept []ln
 		keptNum := map[int]uint32{}
 		ts := uint64(202401010000)
+		items, step, back, hash := 60, 6, 3, spread
+		switch seed % 5 {
+		case 1:
+			items = 4 // few items: many repeats
+		case 2:
+			items, step = 200, 2 // crowded minutes: the item index
+		case 3:
+			items, step, back, hash = 200, 1, 0, collide // sorted, crowded, colliding
+		case 4:
+			items, step, back = 100, 3, 0 // sorted
+		}
 		for num := 1; num <= 3000; num++ {
-			items, step := 60, 6
-			switch seed % 3 {
-			case 1:
-				items = 4 // few items: many repeats
-			case 2:
-				items, step = 200, 2 // crowded minutes: the item index
-			}
 			switch r := rng.IntN(100); {
-			case r < 3:
+			case r < back:
 				ts -= uint64(rng.IntN(5)) // go back in time
-			case r < 3+step*5:
+			case r < back+step*5:
 				ts++
 			}
 			l := ln{ts, uint64(rng.IntN(items)), uint64(rng.IntN(2))}
@@ -350,7 +358,7 @@ func TestDupIndexMatchesReference(t *testing.T) {
 					break
 				}
 			}
-			got := d.add(l.ts, l.item*0x9E3779B97F4A7C15, l.rest, uint32(num))
+			got := d.add(l.ts, hash(l.item), l.rest, uint32(num))
 			if got != want {
 				t.Fatalf("seed %d line %d %+v: duplicate of %d, want %d", seed, num, l, got, want)
 			}
@@ -359,8 +367,8 @@ func TestDupIndexMatchesReference(t *testing.T) {
 				kept = append(kept, l)
 			}
 		}
-		if d.heads == nil {
-			t.Fatalf("seed %d never exercised the unsorted path", seed)
+		if sorted := back == 0; sorted != (d.heads == nil) {
+			t.Fatalf("seed %d: sorted %v but the unsorted index is %v", seed, sorted, d.heads != nil)
 		}
 	}
 }
