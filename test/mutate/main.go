@@ -55,7 +55,11 @@ func main() {
 	flag.StringVar(&o.out, "out", "test/mutate/results.json", "results file; rows of targets not run are kept from it (\"\" = none)")
 	flag.StringVar(&o.list, "survivors", "test/mutate/survivors.txt", "the survivor list")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (source snapshot and gremlins output)")
+	flag.BoolVar(&o.rejudge, "rejudge", false, "only apply the survivor list to the results file again (no gremlins run)")
 	flag.Parse()
+	if o.rejudge {
+		os.Exit(rejudge(o, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(o, os.Stdout, os.Stderr))
 }
 
@@ -63,7 +67,7 @@ func main() {
 type options struct {
 	gremlins, only, out, list string
 	workers, coefficient      int
-	keep                      bool
+	keep, rejudge             bool
 }
 
 func targetNames() string {
@@ -83,12 +87,7 @@ func run(o options, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	f, err := os.Open(o.list)
-	if err != nil {
-		return fail(fmt.Errorf("mutate: %w", err))
-	}
-	list, err := ReadSurvivorList(f)
-	f.Close()
+	list, err := readList(o.list)
 	if err != nil {
 		return fail(err)
 	}
@@ -139,17 +138,59 @@ func run(o options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mutate: %s: %s efficacy in %s\n", t.Name, pct(row.Efficacy), time.Duration(row.Seconds*float64(time.Second)).Round(time.Second))
 		res.Rows = append(res.Rows, row)
 		res.Survivors = append(res.Survivors, surv...)
+		if o.out != "" { // each finished row is kept, even if a later one is cut short
+			if err := res.write(o.out); err != nil {
+				return fail(err)
+			}
+		}
 	}
-	res.sortRows()
-	code := res.judge(list)
-	res.Table = res.render()
-	fmt.Fprint(stdout, res.Table)
-	if o.out != "" {
-		if err := res.write(o.out); err != nil {
-			return fail(err)
+	return res.finish(list, o.out, stdout, stderr)
+}
+
+// finish judges the results against the survivor list, prints the table
+// and writes the results file; it returns the exit status.
+func (r *Results) finish(list []*Explained, out string, stdout, stderr io.Writer) int {
+	r.sortRows()
+	r.Failures, r.Stale = nil, nil
+	for _, s := range r.Survivors {
+		s.Reason = ""
+	}
+	code := r.judge(list)
+	r.Table = r.render()
+	fmt.Fprint(stdout, r.Table)
+	if out != "" {
+		if err := r.write(out); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
 		}
 	}
 	return code
+}
+
+// rejudge applies the survivor list to an earlier results file without
+// running gremlins again (after explaining survivors).
+func rejudge(o options, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(o.out)
+	if err == nil {
+		var res Results
+		if err = json.Unmarshal(b, &res); err == nil {
+			var list []*Explained
+			if list, err = readList(o.list); err == nil {
+				return res.finish(list, o.out, stdout, stderr)
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "mutate: -rejudge: %v\n", err)
+	return 1
+}
+
+func readList(path string) ([]*Explained, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("mutate: %w", err)
+	}
+	defer f.Close()
+	return ReadSurvivorList(f)
 }
 
 // choose returns the targets named in only (all when empty).
