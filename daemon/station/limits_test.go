@@ -1,0 +1,197 @@
+package station
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/encoder"
+)
+
+// desk drives a station through Handle, one event at a time.
+type desk struct {
+	t   *testing.T
+	st  *Station
+	fs  *fakeStore
+	now time.Time
+}
+
+func newDesk(t *testing.T, mut func(*config.Config), log *slog.Logger) *desk {
+	t.Helper()
+	d := &desk{t: t, fs: &fakeStore{}, now: t0}
+	st, err := New(testConfig(mut), Options{Store: d.fs, Feedback: &fakeFeedback{}, Logger: log, Now: func() time.Time { return d.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.st = st
+	return d
+}
+
+// scan handles a scan at t0+at and returns what was written ("L I1 P1",
+// "R I1") or the outcome's kind in brackets ("[double]", "[reject]").
+func (d *desk) scan(at time.Duration, src, data string) string {
+	d.now = t0.Add(at)
+	o := d.st.Handle(devices.Event{Kind: devices.KindScan, Source: src, Time: d.now, Data: data})
+	if o.Record == nil {
+		return "[" + string(o.Kind) + "]"
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %s %s", o.Record.Type, o.Record.Item, o.Record.Patron))
+}
+
+// run handles the scans (src "desk" unless "src:data") one second apart
+// and checks each result.
+func (d *desk) run(steps ...string) {
+	d.t.Helper()
+	for i := 0; i+1 < len(steps); i += 2 {
+		src, data, ok := strings.Cut(steps[i], ":")
+		if !ok || strings.HasPrefix(steps[i], "OFFCIRC:") {
+			src, data = "desk", steps[i]
+		}
+		if got := d.scan(time.Duration(i/2)*time.Second, src, data); got != steps[i+1] {
+			d.t.Fatalf("scan %d %q: got %s, want %s", i/2+1, steps[i], got, steps[i+1])
+		}
+	}
+}
+
+var patterns = func(c *config.Config) { c.PatronPattern = `^P`; c.ItemPattern = `^I` }
+
+func withLimit(n int) func(*config.Config) {
+	return func(c *config.Config) { patterns(c); c.MaxItemsPerPatron = n }
+}
+
+// max_items_per_patron counts the loans the patron really got: an undone
+// loan gives its slot back, a loan the store refused and a return at a
+// pinned return scanner take none, and undoing an earlier patron's loan
+// does not give the current patron an extra slot.
+func TestItemLimitCountsRealLoans(t *testing.T) {
+	t.Run("undo gives the slot back", func(t *testing.T) {
+		newDesk(t, withLimit(2), nil).run(
+			"P1", "[patron]",
+			"I1", "L I1 P1",
+			"OFFCIRC:UNDO", "[control]",
+			"I2", "L I2 P1",
+			"I3", "L I3 P1", // the second loan: the limit ends the session
+			"I4", "[item]") // rejected: no patron
+	})
+	t.Run("undo of the previous patron's loan", func(t *testing.T) {
+		newDesk(t, withLimit(2), nil).run(
+			"P1", "[patron]",
+			"I1", "L I1 P1",
+			"P2", "[patron]",
+			"OFFCIRC:UNDO", "[control]", // takes back P1's I1
+			"I2", "L I2 P2",
+			"I3", "L I3 P2",
+			"I4", "[item]")
+	})
+	t.Run("undo of the patron's loan from an earlier session", func(t *testing.T) {
+		newDesk(t, withLimit(1), nil).run(
+			"P1", "[patron]",
+			"I1", "L I1 P1", // the limit ends the session
+			"P1", "[patron]", // a new session of the same patron
+			"OFFCIRC:UNDO", "[control]", // takes back I1: no slot of this session
+			"I2", "L I2 P1",
+			"I3", "[item]")
+	})
+	t.Run("a refused loan takes no slot", func(t *testing.T) {
+		d := newDesk(t, withLimit(2), nil)
+		d.run("P1", "[patron]")
+		d.fs.fail = errors.New("disk on fire")
+		if got := d.scan(time.Second, "desk", "I1"); got != "[item]" {
+			t.Fatalf("refused loan: %s", got)
+		}
+		d.fs.fail = nil
+		for i, want := range []string{"L I2 P1", "L I3 P1", "[item]"} {
+			if got := d.scan(time.Duration(2+i)*time.Second, "desk", fmt.Sprintf("I%d", i+2)); got != want {
+				t.Fatalf("scan I%d: got %s, want %s", i+2, got, want)
+			}
+		}
+	})
+	t.Run("a return takes no slot", func(t *testing.T) {
+		newDesk(t, withLimit(2), nil).run(
+			"P1", "[patron]",
+			"drop:I9", "R I9",
+			"I1", "L I1 P1",
+			"drop:I8", "R I8",
+			"I2", "L I2 P1",
+			"I3", "[item]")
+	})
+}
+
+// A double read is the same code from the same scanner less than
+// double_read_window after the last read of it (2 s here). Reads at the
+// same instant are doubles; at the window's end the code counts again; a
+// scanner that keeps re-reading a label keeps the window sliding; a bad
+// read or another code in between ends the tracking.
+func TestDoubleReadWindowEdges(t *testing.T) {
+	ret := func(c *config.Config) { c.DefaultMode = "return" }
+	type sc = struct {
+		at         time.Duration
+		src, data  string
+		want       string
+		badBetween bool
+	}
+	cases := []struct {
+		name  string
+		scans []sc
+	}{
+		{"same instant", []sc{{0, "desk", "I1", "R I1", false}, {0, "desk", "I1", "[double]", false}}},
+		{"just inside", []sc{{0, "desk", "I1", "R I1", false}, {2*time.Second - time.Millisecond, "desk", "I1", "[double]", false}}},
+		{"at the window's end", []sc{{0, "desk", "I1", "R I1", false}, {2 * time.Second, "desk", "I1", "R I1", false}}},
+		{"window slides with each re-read", []sc{
+			{0, "desk", "I1", "R I1", false}, {1500 * time.Millisecond, "desk", "I1", "[double]", false},
+			{3 * time.Second, "desk", "I1", "[double]", false}, {4500 * time.Millisecond, "desk", "I1", "[double]", false}}},
+		{"another code in between", []sc{{0, "desk", "I1", "R I1", false}, {100 * time.Millisecond, "desk", "I2", "R I2", false},
+			{200 * time.Millisecond, "desk", "I1", "R I1", false}}},
+		{"a bad read in between", []sc{{0, "desk", "I1", "R I1", false}, {200 * time.Millisecond, "desk", "I1", "R I1", true}}},
+		{"clock went back", []sc{{time.Second, "desk", "I1", "R I1", false}, {0, "desk", "I1", "R I1", false}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, ret, nil)
+			for i, s := range tc.scans {
+				if s.badBetween {
+					d.st.Handle(devices.Event{Kind: devices.KindBad, Source: s.src, Time: t0.Add(s.at), Err: errors.New("noise")})
+				}
+				if got := d.scan(s.at, s.src, s.data); got != s.want {
+					t.Fatalf("scan %d %s at %v: got %s, want %s", i+1, s.data, s.at, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+// Patron IDs never reach the log whole at info level, whatever the scan
+// became: a session, a loan, a loan the store refused, a patron ID
+// scanned at a return scanner (twice), the session's end.
+func TestPatronIDsMaskedInLogs(t *testing.T) {
+	const id = "P3120161826"
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d := newDesk(t, withLimit(2), log)
+	d.run(id, "[patron]", "I1", "L I1 "+id)
+	d.fs.fail = errors.New("disk on fire")
+	d.run("I2", "[item]")
+	d.fs.fail = nil
+	d.run("drop:"+id, "[patron]", "drop:"+id, "[patron]", "I3", "L I3 "+id) // the limit ends the session
+	out := buf.String()
+	if strings.Contains(out, id) {
+		t.Fatalf("patron ID in the log:\n%s", out)
+	}
+	if n := strings.Count(out, encoder.MaskPatron(id)); n < 5 {
+		t.Fatalf("masked ID logged %d times, want every line that names the patron:\n%s", n, out)
+	}
+
+	// At debug level (a technician chasing a problem) the ID is shown.
+	buf.Reset()
+	dbg := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	newDesk(t, nil, dbg).run(id, "[patron]")
+	if !strings.Contains(buf.String(), id) {
+		t.Fatalf("debug log without the ID:\n%s", buf.String())
+	}
+}
