@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,6 +54,29 @@ func TestDefaultTOMLListsTheTables(t *testing.T) {
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("default.toml does not list %q", want)
+		}
+	}
+}
+
+// TestBeepProfilesAreTheTypes' profiles: the profile list of the docs is
+// exactly "none" plus what some scanner type plays.
+func TestBeepProfilesAreTheTypes(t *testing.T) {
+	want := map[string]bool{"none": true}
+	for _, ps := range ScannerBeeps {
+		for _, p := range ps {
+			want[p] = true
+		}
+	}
+	got := map[string]bool{}
+	for _, p := range BeepProfiles {
+		got[p] = true
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("BeepProfiles %v, scanner types play %v", BeepProfiles, want)
+	}
+	for typ := range ScannerBeeps {
+		if !slices.Contains(ScannerTypes, typ) {
+			t.Errorf("ScannerBeeps names unknown type %q", typ)
 		}
 	}
 }

@@ -20,7 +20,13 @@ var (
 	ScannerTypes   = []string{"serial", "hid-pos", "hid-keyboard", "console", "replay"}
 	ReplayDecoders = []string{"serial", "hid-pos", "hid-keyboard"}
 	BeepProfiles   = []string{"none", "bel", "honeywell", "zebra-ssi", "datalogic", "hid-pos"}
-	BeeperTypes    = []string{"pcspeaker", "command", "bell", "none"}
+	// ScannerBeeps lists the beep profiles each scanner type plays itself
+	// (besides "none" and hex bytes); a type missing here cannot beep.
+	ScannerBeeps = map[string][]string{
+		"serial":  {"bel", "honeywell", "zebra-ssi", "datalogic"},
+		"hid-pos": {"hid-pos", "honeywell"},
+	}
+	BeeperTypes = []string{"pcspeaker", "command", "bell", "none"}
 
 	modes      = []string{"loan", "return"}
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -347,17 +353,20 @@ func (v *validator) scanner(i int) {
 	} else if p := s.Beep; p != "none" {
 		// Each transport speaks its own command set: the serial profiles are
 		// bytes on the line, HID POS beeps are output reports.
-		switch s.Type {
-		case "serial":
-			if p == "hid-pos" {
-				v.errorf(at("beep"), "%sbeep \"hid-pos\" is for hid-pos scanners; a serial scanner takes bel | honeywell | zebra-ssi | datalogic | hex bytes", label)
-			}
-		case "hid-pos":
-			if p != "hid-pos" && p != "honeywell" {
-				v.errorf(at("beep"), "%sbeep %q is a serial profile; a hid-pos scanner takes hid-pos | honeywell | none | hex bytes of an output report", label, p)
-			}
-		case "hid-keyboard", "console", "replay":
+		takes, beeps := ScannerBeeps[s.Type]
+		switch {
+		case !slices.Contains(ScannerTypes, s.Type):
+			// an unknown type is reported above
+		case !beeps:
 			v.errorf(at("beep"), "%sa %s scanner cannot beep itself: use beep = \"none\" and a [[beeper]]", label, s.Type)
+		case !slices.Contains(takes, p):
+			other := "a profile of another scanner type"
+			for typ, ps := range ScannerBeeps {
+				if slices.Contains(ps, p) {
+					other = "for " + typ + " scanners"
+				}
+			}
+			v.errorf(at("beep"), "%sbeep %q is %s; a %s scanner takes %s | none | hex bytes", label, p, other, s.Type, strings.Join(takes, " | "))
 		}
 	}
 	for _, name := range sortedKeys(s.BeepBytes) {

@@ -20,11 +20,26 @@ func TestTablesMatchConfig(t *testing.T) {
 			t.Errorf("replay decoder %q is not registered", d)
 		}
 	}
-	for _, p := range config.BeepProfiles {
-		_, serialErr := SerialBeepBytes(p, string(config.PatternGood), nil)
-		_, posErr := posBeep(config.Scanner{Beep: p, POSLayout: "honeywell"}, string(config.PatternGood))
-		if serialErr != nil && posErr != nil {
-			t.Errorf("beep profile %q: no transport plays it (serial: %v; hid-pos: %v)", p, serialErr, posErr)
+	// Every profile config lets a type take is one its transport plays.
+	play := map[string]func(profile string) error{
+		"serial": func(p string) error { _, err := SerialBeepBytes(p, string(config.PatternGood), nil); return err },
+		"hid-pos": func(p string) error {
+			_, err := posBeep(config.Scanner{Beep: p, POSLayout: "honeywell"}, string(config.PatternGood))
+			return err
+		},
+	}
+	for typ, profiles := range config.ScannerBeeps {
+		if play[typ] == nil {
+			t.Errorf("config lets %s scanners beep; no test plays them", typ)
+			continue
 		}
+		for _, p := range append([]string{"none"}, profiles...) {
+			if err := play[typ](p); err != nil {
+				t.Errorf("%s scanner, beep %q: %v", typ, p, err)
+			}
+		}
+	}
+	if got, want := SerialBeepProfiles(), slices.Sorted(slices.Values(append([]string{"none"}, config.ScannerBeeps["serial"]...))); !slices.Equal(got, want) {
+		t.Errorf("serial profiles %v, config's %v", got, want)
 	}
 }
