@@ -28,10 +28,10 @@ import (
 
 func init() {
 	RegisterSource("hid-pos", func(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
-		return newHIDSource(sc, env, log)
+		return newHIDSource(sc, env, log, hidSystem)
 	})
 	RegisterSource("hid-keyboard", func(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
-		return newHIDSource(sc, env, log)
+		return newHIDSource(sc, env, log, hidSystem)
 	})
 }
 
@@ -81,7 +81,8 @@ type hidBackend interface {
 	Descriptor(info hidInfo) ([]byte, error)
 }
 
-// hidSystem is the real backend (karalabe/hid); tests replace it.
+// hidSystem is the real backend (karalabe/hid). Sources take their backend
+// in the constructor (newHIDSource, newKeypad); tests pass a fake one.
 var hidSystem hidBackend = karalabeBackend{}
 
 // hidMatch selects a device from the config.
@@ -218,12 +219,14 @@ var ErrHIDBeepBusy = errors.New("hid: previous beep still being written")
 // most 64 bytes, high-speed 1024.
 const hidReportMax = 1024
 
-func newHIDSource(sc config.Scanner, env Env, log *slog.Logger) (*hidSource, error) {
+// newHIDSource builds a hid-pos or hid-keyboard source on backend; it opens
+// nothing (Run does).
+func newHIDSource(sc config.Scanner, env Env, log *slog.Logger, backend hidBackend) (*hidSource, error) {
 	m, err := newHIDMatch(sc.VID, sc.PID, sc.SerialNumber, sc.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("%s: scanner %q: %w", sc.Type, sc.Name, err)
 	}
-	s := &hidSource{name: sc.Name, match: m, backend: hidSystem, log: log, goos: hostOS,
+	s := &hidSource{name: sc.Name, match: m, backend: backend, log: log, goos: hostOS,
 		interval: hotplugInterval(env), readTimeout: 100 * time.Millisecond}
 	switch sc.Type {
 	case "hid-pos":

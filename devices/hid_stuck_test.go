@@ -79,8 +79,7 @@ func TestHIDStuckBeep(t *testing.T) {
 			close(b.stuck.release)
 		}
 	})
-	s := testHIDSource(t, fb, config.Scanner{Name: "desk", Beep: "hid-pos"})
-	s.backend = b
+	s := testHIDSource(t, b, config.Scanner{Name: "desk", Beep: "hid-pos"})
 	out, stop := hidRunSource(t, s)
 	if ev := hidNext(t, out, KindState); ev.State != StateConnected {
 		t.Fatalf("state %+v", ev)

@@ -156,7 +156,7 @@ func (b *fakeHIDBackend) counts() (opens, enums int) {
 
 func hidQuietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func testHIDSource(t *testing.T, b *fakeHIDBackend, sc config.Scanner) *hidSource {
+func testHIDSource(t *testing.T, b hidBackend, sc config.Scanner) *hidSource {
 	t.Helper()
 	if sc.VID == "" {
 		sc.VID, sc.PID = "0C2E", "0b87"
@@ -164,11 +164,11 @@ func testHIDSource(t *testing.T, b *fakeHIDBackend, sc config.Scanner) *hidSourc
 	if sc.Type == "" {
 		sc.Type = "hid-pos"
 	}
-	s, err := newHIDSource(sc, Env{}, hidQuietLog())
+	s, err := newHIDSource(sc, Env{}, hidQuietLog(), b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.backend, s.interval, s.readTimeout, s.goos = b, 5*time.Millisecond, 2*time.Millisecond, "linux"
+	s.interval, s.readTimeout, s.goos = 5*time.Millisecond, 2*time.Millisecond, "linux"
 	return s
 }
 
@@ -386,7 +386,7 @@ func TestHIDBadConfig(t *testing.T) {
 		{Name: "x", Type: "hid-pos", VID: "0c2e", PID: "0001", POSLayout: "nope"},
 		{Name: "x", Type: "hid-keyboard", VID: "0c2e", PID: "0001", Layout: "xx"},
 	} {
-		if _, err := newHIDSource(sc, Env{}, hidQuietLog()); err == nil {
+		if _, err := newHIDSource(sc, Env{}, hidQuietLog(), newFakeHIDBackend()); err == nil {
 			t.Errorf("%+v: no error", sc)
 		}
 	}

@@ -24,6 +24,15 @@ const keypadEntryTimeout = 15 * time.Second
 // NewKeypad builds the keypad source of the [keypad] table (a keyboard whose
 // keys send commands; it is not a scanner). It opens nothing (Run does).
 func NewKeypad(kp *config.Keypad, env Env, log *slog.Logger) (Source, error) {
+	s, err := newKeypad(kp, env, log, hidSystem)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return s, nil
+}
+
+// newKeypad is NewKeypad on the given HID backend.
+func newKeypad(kp *config.Keypad, env Env, log *slog.Logger, backend hidBackend) (*hidSource, error) {
 	if kp == nil {
 		return nil, fmt.Errorf("keypad: no [keypad] table in the configuration")
 	}
@@ -39,7 +48,7 @@ func NewKeypad(kp *config.Keypad, env Env, log *slog.Logger) (Source, error) {
 	if _, err := newKeypadDecoder(kp); err != nil {
 		return nil, err
 	}
-	s := &hidSource{name: name, match: m, backend: hidSystem, log: log, goos: hostOS,
+	s := &hidSource{name: name, match: m, backend: backend, log: log, goos: hostOS,
 		interval: hotplugInterval(env), readTimeout: 100 * time.Millisecond,
 		newDecoder: func(string) (Decoder, error) { return newKeypadDecoder(kp) }}
 	s.unsupported = keyboardUnsupported(s.goos)

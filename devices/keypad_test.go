@@ -100,12 +100,11 @@ func TestKeypadSourceReadsDevice(t *testing.T) {
 	b := newFakeHIDBackend()
 	dev := b.plug("usb-kp", "")
 	cfg := &config.Config{Keypad: &config.Keypad{VID: "0c2e", PID: "0b87", Keys: map[string]string{"KP_PLUS": "toggle"}}}
-	src, err := NewKeypad(cfg.Keypad, Env{}, hidQuietLog())
+	s, err := newKeypad(cfg.Keypad, Env{}, hidQuietLog(), b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := src.(*hidSource)
-	s.backend, s.interval, s.readTimeout, s.goos, s.unsupported = b, 5*time.Millisecond, 2*time.Millisecond, "linux", nil
+	s.interval, s.readTimeout, s.goos, s.unsupported = 5*time.Millisecond, 2*time.Millisecond, "linux", nil
 	out, stop := hidRunSource(t, s)
 	defer stop()
 	hidNext(t, out, KindState)
