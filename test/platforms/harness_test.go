@@ -3,6 +3,7 @@
 package platforms
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -192,6 +193,36 @@ func prepareWine(root string) (*winePrefix, error) {
 		// registry and exited.
 		if err := server(2*time.Minute, "-w"); err != nil {
 			return nil, fmt.Errorf("wineserver -w after wineboot: %w", err)
+		}
+	}
+	// Wine's services.exe gives a starting service 10 s to reach the SCM;
+	// Windows gives 30 s (ServicesPipeTimeout). On a loaded 2-core machine
+	// offcircd.exe once took longer than 10 s under Wine and the MSI's
+	// StartServices failed, so the prefix gets Windows' value. Wine reads it
+	// as REG_SZ (services.c, load_registry_parameters) and only when
+	// services.exe starts: set it with no server running, then wait for
+	// the server to write the registry and exit.
+	if reg, err := os.ReadFile(filepath.Join(w.dir, "system.reg")); err == nil && !bytes.Contains(reg, []byte(`"ServicesPipeTimeout"`)) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "wine", "reg", "add", `HKLM\System\CurrentControlSet\Control`,
+			"/v", "ServicesPipeTimeout", "/t", "REG_SZ", "/d", "30000", "/f")
+		cmd.Env = append(os.Environ(), w.env...)
+		// Output to a file: the server and services.exe this starts
+		// inherit it and outlive the command (see run).
+		out, err := os.CreateTemp("", "wine-reg-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(out.Name())
+		defer out.Close()
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			b, _ := os.ReadFile(out.Name())
+			return nil, fmt.Errorf("setting ServicesPipeTimeout: %w\n%s", err, b)
+		}
+		if err := server(2*time.Minute, "-w"); err != nil {
+			return nil, fmt.Errorf("wineserver -w after reg add: %w", err)
 		}
 	}
 	// A persistent server started here, with its output going nowhere: a

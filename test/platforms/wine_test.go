@@ -57,8 +57,17 @@ func TestWineConfigCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			lin := linux(t, dir, "config", "check", name)
 			win := wine(t, dir, "config", "check", name)
-			// Absolute paths in messages are the one expected difference.
+			// Absolute paths in messages are one expected difference.
 			win.stdout, win.stderr = unixPaths(win.stdout), unixPaths(win.stderr)
+			// The other: config check looks beeper commands up, and a
+			// Unix program such as /usr/bin/true is no Windows program.
+			if m := unixCommand.FindAll(win.stdout, -1); len(m) > 0 && lin.code == 0 && win.code == 1 {
+				if rest := unixCommand.ReplaceAll(win.stdout, nil); len(bytes.TrimSpace(rest)) != 0 {
+					t.Errorf("config check %s under Wine: more than the Unix beeper command refused:\n%s", name, win)
+				}
+				t.Logf("Windows refuses the Unix beeper command, as it should: %s", bytes.TrimSpace(m[0]))
+				return
+			}
 			if lin.code != win.code || !bytes.Equal(lin.stdout, win.stdout) || !bytes.Equal(lin.stderr, win.stderr) {
 				t.Errorf("config check %s differs\nlinux: %s\nwindows: %s", name, lin, win)
 			}
@@ -163,6 +172,10 @@ func unixPaths(b []byte) []byte {
 }
 
 var winPath = regexp.MustCompile(`Z:\\[^\s:]*`)
+
+// unixCommand is config check's line for a beeper command given as a Unix
+// path, which a Windows station cannot run.
+var unixCommand = regexp.MustCompile(`(?m)^\S+\.toml:\d+: beeper \d+: command "/[^"]*" cannot be run: .*\n`)
 
 // TestWineRun plays every golden scenario's capture through a replay scanner
 // on both builds, the Windows one writing into a C:\...\OffCirc\files folder
