@@ -19,10 +19,11 @@ const (
 	StatusFileName   = "status.json"   // what `offcircd status` reads
 	LockFileName     = "offcircd.lock" // the running station's lock
 	WindowsLogName   = "offcircd.log"  // the Windows service's log when log_file is ""
+	ClockFileName    = "clock"         // the newest wall time the station has seen
 )
 
 // StateFiles are the fixed names of the station's own files in state_dir.
-var StateFiles = []string{SpoolFileName, DrainLogFileName, StatusFileName, LockFileName, WindowsLogName}
+var StateFiles = []string{SpoolFileName, DrainLogFileName, StatusFileName, LockFileName, WindowsLogName, ClockFileName}
 
 // Side files the station creates in state_dir: torn tails
 // (<file>.torn-<time>), damaged spool lines (spool.dat.damaged-<time>) and
@@ -57,6 +58,8 @@ func ownName(name string) (string, bool) {
 		return "a damaged-spool side file (" + DamagedMark + "<time>)", true
 	case strings.HasPrefix(n, statusTemp):
 		return "a temporary status file", true
+	case strings.HasPrefix(n, "."+fold(ClockFileName)+".tmp-"):
+		return "a temporary clock file", true
 	}
 	return "", false
 }

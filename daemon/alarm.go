@@ -15,6 +15,9 @@ type storeAlarm struct {
 	mu      sync.Mutex
 	on      bool
 	pattern feedback.Pattern
+	// degraded is the store's state, clock the clock alarm's: the alarm
+	// sounds while either holds.
+	degraded, clock bool
 }
 
 func newStoreAlarm(fb *feedback.Dispatcher) *storeAlarm {
@@ -32,8 +35,22 @@ func (a *storeAlarm) set(s store.Status) {
 		a.pattern = p
 		a.fb.SetAlarmPattern(p)
 	}
-	if s.Degraded != a.on {
-		a.on = s.Degraded
-		a.fb.SetAlarm(s.Degraded)
+	a.degraded = s.Degraded
+	a.switchLocked()
+}
+
+// setClock adds (or takes back) the clock alarm: a wall clock behind the
+// newest time seen sounds the same repeating alarm as a failing store.
+func (a *storeAlarm) setClock(behind bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.clock = behind
+	a.switchLocked()
+}
+
+func (a *storeAlarm) switchLocked() {
+	if on := a.degraded || a.clock; on != a.on {
+		a.on = on
+		a.fb.SetAlarm(on)
 	}
 }

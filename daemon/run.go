@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/clock"
 	"github.com/offcircd/offcircd/daemon/feedback"
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
@@ -55,7 +56,12 @@ type Daemon struct {
 	fb      *feedback.Dispatcher
 	store   *store.Store
 	station *station.Station
-	close   sync.Once
+	alarm   *storeAlarm
+	clock   *clock.Watch
+	// clockBehind is the last clock state reported (clockReport runs at
+	// start, then on the clock goroutine only).
+	clockBehind, clockKnown bool
+	close                   sync.Once
 }
 
 // New builds the daemon: feedback, store, station and sources. It fails on
@@ -140,15 +146,65 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if cfg.PatronPattern == "" && cfg.ItemPattern == "" {
 		// No patterns: what the station's own files know a barcode as
 		// decides before the workflow guesses.
-		history = station.LoadHistory(cfg.DataPath(), store.SpoolPath(cfg.StateDir),
-			filepath.Join(cfg.DataDir, store.ArchiveDir), log.With("component", "station"))
+		history, _ = withinBound(log, "history", func() *station.History {
+			return station.LoadHistory(cfg.DataPath(), store.SpoolPath(cfg.StateDir),
+				filepath.Join(cfg.DataDir, store.ArchiveDir), log.With("component", "station"))
+		})
 	}
+	d.alarm = alarm
+	loc, _ := cfg.Location()
+	newest, _ := withinBound(log, "newest record time", func() time.Time {
+		return clock.NewestRecord(loc, cfg.DataPath(), store.SpoolPath(cfg.StateDir))
+	})
+	d.clock = clock.Open(cfg.StateDir, newest, nil, log.With("component", "clock"))
+	d.clockReport(d.clock.Check())
 	d.station, err = station.New(cfg, station.Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange, History: history})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	return d, nil
+}
+
+// startReadBound is how long start-up waits for reading the data folder
+// (history, newest record time): a hung network share must not keep the
+// station from starting; it starts without that help instead.
+const startReadBound = 3 * time.Second
+
+// withinBound runs read, giving up after startReadBound (the read goes on
+// in the background and its result is dropped).
+func withinBound[T any](log *slog.Logger, what string, read func() T) (T, bool) {
+	done := make(chan T, 1)
+	go func() { done <- read() }()
+	select {
+	case v := <-done:
+		return v, true
+	case <-time.After(startReadBound):
+		log.Warn("start: reading the data folder did not return in time; going on without it", "what", what)
+		var zero T
+		return zero, false
+	}
+}
+
+// clockInterval is how often the running station compares its wall clock
+// with the newest time it has seen.
+const clockInterval = 5 * time.Second
+
+// clockReport raises or clears the clock alarm, logging each change
+// (`offcircd status` shows the same from state_dir and the files).
+func (d *Daemon) clockReport(r clock.Report) {
+	behind := r.Behind > 0
+	if behind == d.clockBehind && d.clockKnown {
+		return
+	}
+	d.clockBehind, d.clockKnown = behind, true
+	if behind {
+		d.log.Error("CLOCK BEHIND: "+r.String()+"; records keep the wall time; fix: "+clock.Fix,
+			"behind", clock.Round(r.Behind), "newest", r.Newest)
+	} else {
+		d.log.Info("clock ok", "newest_seen", r.Newest)
+	}
+	d.alarm.setClock(behind)
 }
 
 // Close releases what New acquired (the store). Run closes it itself; call
@@ -170,9 +226,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	var bg sync.WaitGroup // store drain and feedback: stop last
 	bgCtx, bgCancel := context.WithCancel(context.Background())
-	bg.Add(2)
+	bg.Add(3)
 	go func() { defer bg.Done(); st.Run(bgCtx) }()
 	go func() { defer bg.Done(); fb.Run(bgCtx) }()
+	go func() { defer bg.Done(); d.clock.Run(bgCtx, clockInterval, d.clockReport) }()
 	defer func() { bgCancel(); bg.Wait() }()
 
 	events := make(chan devices.Event, eventBuffer)

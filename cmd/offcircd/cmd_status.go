@@ -17,9 +17,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/clock"
 	offsvc "github.com/offcircd/offcircd/daemon/service"
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/status"
+	"github.com/offcircd/offcircd/daemon/store"
 )
 
 // exitNotRunning is `offcircd status`'s code when the service is not
@@ -38,6 +40,12 @@ type statusReport struct {
 	Daemon       *status.Status `json:"daemon"` // null when there is no status file
 	Stale        bool           `json:"stale"`  // the file says running but its process is gone
 	Running      bool           `json:"running"`
+	// Clock is "ok" or "clock behind by …" (the wall clock against the
+	// newest time the station saw and its newest record); ClockSynced is
+	// yes, no or unknown (the kernel's time-sync state).
+	Clock        string         `json:"clock"`
+	ClockFix     string         `json:"clock_fix,omitempty"`
+	ClockSynced  string         `json:"clock_synchronised"`
 	now          time.Time      `json:"-"`
 	serviceState service.Status `json:"-"`
 }
@@ -118,7 +126,27 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 	}
 	r.now = time.Now()
 	r.Running = r.Service == "running"
+	r.Clock, r.ClockFix, r.ClockSynced = describeClock(cfg)
 	return r, nil
+}
+
+// describeClock compares the wall clock with what the station has seen, as
+// the daemon does, and reads the kernel's time-sync state.
+func describeClock(cfg *config.Config) (state, fix, synced string) {
+	loc, _ := cfg.Location()
+	newest := clock.NewestRecord(loc, cfg.DataPath(), store.SpoolPath(cfg.StateDir))
+	r := clock.Open(cfg.StateDir, newest, nil, nil).Peek()
+	state = r.String()
+	if r.Behind > 0 {
+		fix = clock.Fix
+	}
+	synced = "unknown"
+	if ok, known := clock.Synced(); known && ok {
+		synced = "yes"
+	} else if known {
+		synced = "no (no time source is disciplining the clock: the network is down, or timesyncd/chrony is not running)"
+	}
+	return state, fix, synced
 }
 
 // findConfig picks the station configuration a command without --config
@@ -205,6 +233,11 @@ func printStatus(w io.Writer, r *statusReport) {
 		row("damaged spool", "%s (check, add what is missing by hand, then delete)", strings.Join(s.DamagedSpool, ", "))
 	}
 	row("last write error", "%s", orDash(s.LastWriteError))
+	row("clock", "%s", r.Clock)
+	if r.ClockFix != "" {
+		row("", "fix: %s", r.ClockFix)
+	}
+	row("clock synchronised", "%s", r.ClockSynced)
 	row("updated", "%s (%s ago)", stamp(s.UpdatedAt), r.now.Sub(s.UpdatedAt).Round(time.Second))
 	tw.Flush()
 

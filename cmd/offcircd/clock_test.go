@@ -1,0 +1,81 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestClockBehind is a Raspberry Pi without a clock battery: it boots with
+// a wall clock behind what the station has already seen (its own saved
+// newest time, or its newest record). The clock alarm sounds, the log and
+// `status` say "clock behind by …" with the fix, records are still written
+// with the wall time, and `check` flags them.
+func TestClockBehind(t *testing.T) {
+	pad := func(s string) string { return s + strings.Repeat(" ", 93-len(s)) }
+	tests := []struct {
+		name   string
+		seed   func(files, state string)
+		behind string // "clock behind by " + this, at least
+	}{
+		{"the station saw a later time", func(files, state string) {
+			write(t, filepath.Join(state, "clock"), time.Now().Add(2*time.Hour).Format(time.RFC3339Nano)+"\n")
+		}, "2h0m"},
+		{"the data file has a later record", func(files, state string) {
+			// Within check's 10 minutes for "in the future": a usable line.
+			write(t, filepath.Join(files, "OffCirc.dat"), pad(time.Now().UTC().Add(9*time.Minute).Format("200601021504")+"R3000000001")+"\r\n")
+		}, "8m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files, state := filepath.Join(dir, "files"), filepath.Join(dir, "state")
+			for _, d := range []string{files, state} {
+				if err := os.MkdirAll(d, 0o750); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tt.seed(files, state)
+			cfg := filepath.Join(dir, "offcircd.toml")
+			write(t, cfg, "data_dir = 'files'\nstate_dir = 'state'\ntimezone = 'UTC'\nalarm_interval = '1s'\n"+
+				"[[scanner]]\nname = \"desk\"\ntype = \"console\"\n"+
+				"[[beeper]]\ntype = \"command\"\ncommand = [\"sh\", \"-c\", \"echo \\\"$0\\\" >> feedback.txt\"]\n")
+			_, stderr, code := runOffcircd(t, dir, "OFFCIRC:RETURN\n3000000002\n", "run", "--config", cfg, "--until-done")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, "CLOCK BEHIND: clock behind by "+tt.behind) && !strings.Contains(stderr, "CLOCK BEHIND: clock behind by "+strings.Replace(tt.behind, "8m", "7m", 1)) || !strings.Contains(stderr, "timedatectl set-time") {
+				t.Errorf("log does not report the clock:\n%s", stderr)
+			}
+			data := readFile(t, filepath.Join(files, "OffCirc.dat"))
+			if !strings.Contains(data, "R3000000002") {
+				t.Fatalf("the scan was not written:\n%s", data)
+			}
+			if fb := readFile(t, filepath.Join(dir, "feedback.txt")); !strings.Contains(fb, "good") {
+				t.Errorf("feedback %q: the record's good beep is missing", fb)
+			}
+			if !strings.Contains(stderr, "alarm on") {
+				t.Errorf("the clock raised no alarm:\n%s", stderr)
+			}
+			out, _, _ := runOffcircd(t, dir, "", "status", "--config", cfg)
+			if !strings.Contains(out, "clock behind by ") || !strings.Contains(out, "fix: set the clock") || !strings.Contains(out, "clock synchronised") {
+				t.Errorf("status:\n%s", out)
+			}
+			if strings.Contains(tt.name, "record") {
+				out, _, _ := runOffcircd(t, dir, "", "check", filepath.Join(files, "OffCirc.dat"))
+				if !strings.Contains(out, ":2: warning:") || !strings.Contains(out, "is the station's clock right?") {
+					t.Errorf("check does not flag the record written behind:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+func write(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o640); err != nil {
+		t.Fatal(err)
+	}
+}
