@@ -60,7 +60,7 @@ func TestClockBehind(t *testing.T) {
 				t.Errorf("the clock raised no alarm:\n%s", stderr)
 			}
 			out, _, _ := runOffcircd(t, dir, "", "status", "--config", cfg)
-			if !strings.Contains(out, "clock behind by ") || !strings.Contains(out, "fix: set the clock") || !strings.Contains(out, "clock synchronised") {
+			if !strings.Contains(out, "clock behind by ") || !strings.Contains(out, "fix: set the clock") || !strings.Contains(out, "clock sync ") {
 				t.Errorf("status:\n%s", out)
 			}
 			if strings.Contains(tt.name, "record") {

@@ -237,7 +237,7 @@ func printStatus(w io.Writer, r *statusReport) {
 	if r.ClockFix != "" {
 		row("", "fix: %s", r.ClockFix)
 	}
-	row("clock synchronised", "%s", r.ClockSynced)
+	row("clock sync", "%s", r.ClockSynced)
 	row("updated", "%s (%s ago)", stamp(s.UpdatedAt), r.now.Sub(s.UpdatedAt).Round(time.Second))
 	tw.Flush()
 
