@@ -57,6 +57,7 @@ func TestRunWriteFailureSpoolsAlarmsAndDrains(t *testing.T) {
 	cfg.DataDir, cfg.StateDir = filepath.Join(dir, "files"), filepath.Join(dir, "state")
 	cfg.DefaultMode, cfg.Timezone = "return", "UTC"
 	cfg.AlarmInterval.Duration = 200 * time.Millisecond
+	cfg.WriteTimeout.Duration = config.MaxWriteTimeout // a slow fsync under load is not the failure tested here
 	rec := feedbacktest.NewRecorder("rec", nil)
 	src := &chanSource{name: "desk", in: make(chan string)}
 	ctx, cancel := context.WithCancel(context.Background())
