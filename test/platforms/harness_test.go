@@ -196,9 +196,10 @@ func prepareWine(root string) (*winePrefix, error) {
 		}
 	}
 	// Wine's services.exe gives a starting service 10 s to reach the SCM;
-	// Windows gives 30 s (ServicesPipeTimeout). On a loaded 2-core machine
-	// offcircd.exe once took longer than 10 s under Wine and the MSI's
-	// StartServices failed, so the prefix gets Windows' value. Wine reads it
+	// Windows gives 30 s (ServicesPipeTimeout). The MSI's StartServices
+	// failed once on the 2-core machine at a load average of 17, which that
+	// limit explains (an install otherwise took up to 9.7 s there), so the
+	// prefix gets Windows' value. Wine reads it
 	// as REG_SZ (services.c, load_registry_parameters) and only when
 	// services.exe starts: set it with no server running, then wait for
 	// the server to write the registry and exit.

@@ -228,10 +228,18 @@ func msiexec(t testing.TB, args ...string) (time.Duration, string) {
 	took := time.Since(start)
 	if r.code != 0 {
 		b, _ := os.ReadFile(logPath)
-		if len(b) > 6000 {
-			b = b[len(b)-6000:]
+		var why []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "StartServices") || strings.Contains(l, "Return value 3") || strings.Contains(strings.ToLower(l), "error") {
+				why = append(why, strings.TrimSpace(l))
+			}
 		}
-		t.Fatalf("msiexec %s: %s\n--- msiexec log (tail) ---\n%s", strings.Join(args, " "), r, b)
+		svc, _ := os.ReadFile(wineSetup(t).services)
+		if len(svc) > 3000 {
+			svc = svc[len(svc)-3000:]
+		}
+		t.Fatalf("msiexec %s: %s\n--- msiexec log: failed actions ---\n%s\n--- services.exe output (tail) ---\n%s",
+			strings.Join(args, " "), r, strings.Join(why, "\n"), svc)
 	}
 	b, _ := os.ReadFile(logPath)
 	return took, string(b)
