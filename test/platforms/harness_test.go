@@ -239,8 +239,9 @@ func prepareWine(root string) (*winePrefix, error) {
 	boot.Env = append(os.Environ(), w.env...)
 	// services.exe and the services it starts inherit this environment and
 	// output: Wine's ReportEventW writes Event Log warnings and errors to
-	// its "eventlog" debug channel, so that channel goes to a file the
-	// service tests read (a file, not a pipe: see run).
+	// its "eventlog" debug channel, so that channel (and services.exe's
+	// own errors, such as a service that failed to start) goes to a file
+	// the service tests read (a file, not a pipe: see run).
 	w.services = filepath.Join(w.dir, "services-debug.log")
 	svcLog, err := os.Create(w.services)
 	if err != nil {
@@ -248,7 +249,7 @@ func prepareWine(root string) (*winePrefix, error) {
 	}
 	defer svcLog.Close()
 	if os.Getenv("OFFCIRCD_WINEDEBUG") == "" {
-		boot.Env = append(boot.Env, "WINEDEBUG=-all,warn+eventlog,err+eventlog")
+		boot.Env = append(boot.Env, "WINEDEBUG=-all,warn+eventlog,err+eventlog,err+service")
 	}
 	boot.Stdout, boot.Stderr = svcLog, svcLog
 	if err := boot.Run(); err != nil {
