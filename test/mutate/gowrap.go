@@ -14,6 +14,9 @@ import (
 // the real go command (gremlins finds the wrapper as "go" in PATH).
 const realGoEnv = "OFFCIRCD_MUTATE_REAL_GO"
 
+// skipEnv carries a target's go test -skip pattern to the wrapper.
+const skipEnv = "OFFCIRCD_MUTATE_SKIP"
+
 // exitNotViable is the exit status gremlins v0.6.0 reads as NOT VIABLE.
 const exitNotViable = 2
 
@@ -30,6 +33,9 @@ func goWrapper(args []string, stdout, stderr io.Writer) int {
 	if real == "" {
 		fmt.Fprintf(stderr, "mutate: go wrapper: %s is not set\n", realGoEnv)
 		return 1
+	}
+	if skip := os.Getenv(skipEnv); skip != "" && len(args) > 0 && args[0] == "test" {
+		args = append([]string{"test", "-skip", skip}, args[1:]...)
 	}
 	cmd := exec.Command(real, args...)
 	cmd.Stdin = os.Stdin
