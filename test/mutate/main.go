@@ -135,7 +135,7 @@ func run(o options, stdout, stderr io.Writer) int {
 	}
 	for _, t := range chosen {
 		fmt.Fprintf(stderr, "mutate: %s (%s) ...\n", t.Name, t.Dir)
-		row, surv, err := runTarget(t, o, gremlins, src, work, env, stderr)
+		row, surv, err := runTarget(t, o, gremlins, src, work, realGo, env, stderr)
 		if err != nil {
 			return fail(err)
 		}
@@ -301,6 +301,9 @@ func excludes(t target, src string) ([]string, error) {
 	return ex, nil
 }
 
+// recheckTimeout bounds one survivor's test run in the recheck.
+const recheckTimeout = 3 * time.Minute
+
 // gremlinsOutput is the part of gremlins' --output JSON that is read.
 type gremlinsOutput struct {
 	Files []struct {
@@ -315,7 +318,7 @@ type gremlinsOutput struct {
 }
 
 // runTarget runs gremlins on one target and tallies its mutants.
-func runTarget(t target, o options, gremlins, src, work string, env []string, stderr io.Writer) (Row, []*Survivor, error) {
+func runTarget(t target, o options, gremlins, src, work, realGo string, env []string, stderr io.Writer) (Row, []*Survivor, error) {
 	ex, err := excludes(t, src)
 	if err != nil {
 		return Row{}, nil, err
@@ -341,7 +344,6 @@ func runTarget(t target, o options, gremlins, src, work string, env []string, st
 	if err := cmd.Run(); err != nil {
 		return Row{}, nil, fmt.Errorf("mutate: gremlins on %s: %w", t.Dir, err)
 	}
-	elapsed := time.Since(start)
 	b, err := os.ReadFile(outFile)
 	if err != nil {
 		return Row{}, nil, fmt.Errorf("mutate: gremlins on %s wrote no results: %w", t.Dir, err)
@@ -350,7 +352,7 @@ func runTarget(t target, o options, gremlins, src, work string, env []string, st
 	if err := json.Unmarshal(b, &g); err != nil {
 		return Row{}, nil, fmt.Errorf("mutate: gremlins results of %s: %w", t.Dir, err)
 	}
-	row := Row{Target: t.Name, Dir: t.Dir, Floor: t.Floor, Gated: t.Gated, Commit: gitCommit(), Seconds: elapsed.Seconds()}
+	row := Row{Target: t.Name, Dir: t.Dir, Floor: t.Floor, Gated: t.Gated, Commit: gitCommit()}
 	var surv []*Survivor
 	lines := map[string][]string{}
 	for _, f := range g.Files {
@@ -372,6 +374,8 @@ func runTarget(t target, o options, gremlins, src, work string, env []string, st
 			surv = append(surv, &Survivor{File: file, Mutator: m.Type, Line: m.Line, Column: m.Column, Text: text})
 		}
 	}
+	surv = recheck(t, &row, surv, src, work, realGo, env, recheckTimeout, o.workers, stderr)
+	row.Seconds = time.Since(start).Seconds()
 	row.finish()
 	sort.Slice(surv, func(i, j int) bool {
 		if surv[i].File != surv[j].File {

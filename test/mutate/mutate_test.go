@@ -205,3 +205,38 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+// The recheck applies exactly the token swap gremlins made.
+func TestMutate(t *testing.T) {
+	src := "package p\n\nfunc f(a, b int) bool {\n\tfor {\n\t\tbreak\n\t}\n\treturn a < b && -a <= b+1\n}\n"
+	tests := []struct {
+		line, col int
+		mutator   string
+		want      string // the mutated line
+		wantErr   bool
+	}{
+		{7, 11, "CONDITIONALS_BOUNDARY", "\treturn a <= b && -a <= b+1", false},
+		{7, 11, "CONDITIONALS_NEGATION", "\treturn a >= b && -a <= b+1", false},
+		{7, 15, "INVERT_LOGICAL", "\treturn a < b || -a <= b+1", false},
+		{7, 18, "INVERT_NEGATIVES", "\treturn a < b && +a <= b+1", false},
+		{7, 25, "ARITHMETIC_BASE", "\treturn a < b && -a <= b-1", false},
+		{5, 3, "INVERT_LOOPCTRL", "\t\tcontinue", false},
+		{7, 11, "INVERT_LOGICAL", "", true},
+		{7, 12, "CONDITIONALS_BOUNDARY", "", true},
+	}
+	for _, tt := range tests {
+		out, err := mutate([]byte(src), tt.line, tt.col, tt.mutator)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("%d:%d %s: no error", tt.line, tt.col, tt.mutator)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%d:%d %s: %v", tt.line, tt.col, tt.mutator, err)
+		}
+		if got := strings.Split(string(out), "\n")[tt.line-1]; got != tt.want {
+			t.Errorf("%d:%d %s: %q, want %q", tt.line, tt.col, tt.mutator, got, tt.want)
+		}
+	}
+}

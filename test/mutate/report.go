@@ -23,6 +23,9 @@ type Row struct {
 	Lived      int     `json:"lived"`
 	NotCovered int     `json:"not_covered"`
 	NotViable  int     `json:"not_viable"`
+	// Rechecked counts the mutants gremlins called LIVED that the recheck
+	// found killed, timed out or not viable (counted there).
+	Rechecked int `json:"rechecked"`
 	// Efficacy is (killed + timed out) / (killed + timed out + lived) in
 	// percent; NaN-free: -1 when no mutant was tested.
 	Efficacy float64 `json:"efficacy"`
@@ -192,18 +195,18 @@ func (r *Results) render() string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "make mutate (gremlins v0.6.0), %s, started %s\n\n", r.Commit, r.Started)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "package\tkilled\ttimed out\tlived\tnot covered\tnot viable\tefficacy\tfloor\ttime\tcommit\t")
+	fmt.Fprintln(tw, "package\tkilled\ttimed out\tlived\tnot covered\tnot viable\tefficacy\tfloor\ttime\tcommit\t(rechecked)\t")
 	for _, row := range r.Rows {
 		floor := "-"
 		if row.Floor > 0 {
 			floor = fmt.Sprintf("%.0f %%", row.Floor)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", row.Target, row.Killed, row.TimedOut, row.Lived,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t\n", row.Target, row.Killed, row.TimedOut, row.Lived,
 			row.NotCovered, row.NotViable, pct(row.Efficacy), floor,
-			time.Duration(row.Seconds*float64(time.Second)).Round(time.Second), row.Commit)
+			time.Duration(row.Seconds*float64(time.Second)).Round(time.Second), row.Commit, row.Rechecked)
 	}
 	tw.Flush()
-	fmt.Fprintf(&b, "\nefficacy = (killed + timed out) / (killed + timed out + lived); not viable (does not compile) counts nowhere\n")
+	fmt.Fprintf(&b, "\nefficacy = (killed + timed out) / (killed + timed out + lived); not viable (does not compile) counts nowhere;\nrechecked = survivors of gremlins that a second run found killed (gremlins counts a go test that could not start as lived)\n")
 	if len(r.Survivors) > 0 {
 		fmt.Fprintf(&b, "\nsurvivors (%d):\n", len(r.Survivors))
 		for _, s := range r.Survivors {
