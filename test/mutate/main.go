@@ -60,6 +60,7 @@ func main() {
 	flag.StringVar(&o.list, "survivors", "test/mutate/survivors.txt", "the survivor list")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (source snapshot and gremlins output)")
 	flag.BoolVar(&o.rejudge, "rejudge", false, "only apply the survivor list to the results file again (no gremlins run)")
+	flag.BoolVar(&o.recheck, "recheck", false, "with -rejudge: first test the file's survivors again on the current source")
 	flag.Parse()
 	if o.rejudge {
 		os.Exit(rejudge(o, os.Stdout, os.Stderr))
@@ -71,7 +72,7 @@ func main() {
 type options struct {
 	gremlins, only, out, list string
 	workers, coefficient      int
-	keep, rejudge             bool
+	keep, rejudge, recheck    bool
 }
 
 func targetNames() string {
@@ -180,12 +181,55 @@ func rejudge(o options, stdout, stderr io.Writer) int {
 		if err = json.Unmarshal(b, &res); err == nil {
 			var list []*Explained
 			if list, err = readList(o.list); err == nil {
+				if o.recheck {
+					if err = res.recheckAll(o, stderr); err != nil {
+						fmt.Fprintln(stderr, err)
+						return 1
+					}
+				}
 				return res.finish(list, o.out, stdout, stderr)
 			}
 		}
 	}
 	fmt.Fprintf(stderr, "mutate: -rejudge: %v\n", err)
 	return 1
+}
+
+// recheckAll tests every survivor of the results again (see recheck) on a
+// snapshot of the current source.
+func (r *Results) recheckAll(o options, stderr io.Writer) error {
+	realGo, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("mutate: %w", err)
+	}
+	work, err := os.MkdirTemp("", "offcircd-mutate-")
+	if err != nil {
+		return fmt.Errorf("mutate: %w", err)
+	}
+	defer os.RemoveAll(work)
+	src := filepath.Join(work, "src")
+	if err := snapshot(".", src); err != nil {
+		return err
+	}
+	var kept []*Survivor
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		for _, t := range targets {
+			if t.Name != row.Target {
+				continue
+			}
+			var mine []*Survivor
+			for _, s := range r.Survivors {
+				if inTarget(s.File, t.Name, t.Dir) {
+					mine = append(mine, s)
+				}
+			}
+			kept = append(kept, recheck(t, row, mine, src, work, realGo, os.Environ(), recheckTimeout, o.workers, stderr)...)
+			row.finish()
+		}
+	}
+	r.Survivors = kept
+	return nil
 }
 
 func readList(path string) ([]*Explained, error) {
