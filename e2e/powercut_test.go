@@ -121,7 +121,7 @@ func runPowerCut(t *testing.T, name, tags string, cuts int, stopAtLoss bool) pow
 			v.kill()
 			t.Fatalf("BOOT  %d: %v", boot, err)
 		}
-		if _, err := v.waitFor(0, 60*time.Second, "serial scanner connected", logIs("device", "source", "counter", "state", "connected")); err != nil {
+		if _, err := v.waitFor(0, 120*time.Second, "serial scanner connected", logIs("device", "source", "counter", "state", "connected")); err != nil {
 			v.kill()
 			t.Fatalf("BOOT  %d: %v\n%s", boot, err, v.tail(30))
 		}
@@ -235,13 +235,25 @@ func bootPowerCut(kernel, initrd, disk, out string) (*vm, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := startVM(vmConfig{kernel: kernel, initrd: initrd, sockDir: sock, outDir: out, disk: disk, serialOnly: true, nice: true})
-	if err != nil {
+	// startVM fails before the guest runs (QEMU is started paused and
+	// killed on a setup error), so the disk is untouched and a retry is
+	// safe: on a loaded machine QMP has been seen not to answer in 10 s.
+	var v *vm
+	for try := 1; ; try++ {
+		v, err = startVM(vmConfig{kernel: kernel, initrd: initrd, sockDir: sock, outDir: out, disk: disk, serialOnly: true, nice: true})
+		if err == nil {
+			break
+		}
 		os.RemoveAll(sock)
-		return nil, err
+		if try == 3 {
+			return nil, fmt.Errorf("start qemu (%d tries): %w", try, err)
+		}
+		if sock, err = os.MkdirTemp("", "offcircd-pc"); err != nil {
+			return nil, err
+		}
 	}
 	go func() { <-v.exited; v.exited <- errors.New("exited"); os.RemoveAll(sock) }()
-	if _, err := v.waitFor(0, 60*time.Second, "disk mounted", func(l conLine) bool { return strings.HasPrefix(l.text, "E2E DISK_MOUNTED") }); err != nil {
+	if _, err := v.waitFor(0, 120*time.Second, "disk mounted", func(l conLine) bool { return strings.HasPrefix(l.text, "E2E DISK_MOUNTED") }); err != nil {
 		v.kill()
 		return nil, fmt.Errorf("%w\n%s", err, v.tail(30))
 	}

@@ -114,7 +114,11 @@ func startVM(c vmConfig) (*vm, error) {
 		return nil, fmt.Errorf("start qemu: %w", err)
 	}
 	go func() { v.exited <- v.cmd.Wait(); qlog.Close() }()
-	fail := func(err error) (*vm, error) { v.kill(); return nil, err }
+	fail := func(err error) (*vm, error) {
+		v.kill()
+		<-v.exited // gone before the caller retries on the same disk image
+		return nil, err
+	}
 
 	qc, err := dial(s("qmp.sock"))
 	if err != nil {
