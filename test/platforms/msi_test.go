@@ -337,7 +337,8 @@ func TestWineMSI(t *testing.T) {
 	}
 	if strings.Contains(svcKey, "ImagePath    REG_SZ    C:\\Program Files") {
 		t.Logf("FINDING: Wine 8.0's msi writes ImagePath unquoted (%s); its CreateProcess still finds the program. "+
-			"Windows Installer quotes the executable of a ServiceInstall row itself.", installed)
+			"On Windows an unquoted path with spaces would be the unquoted-service-path weakness; Windows Installer "+
+			"is expected to quote the key file it builds ImagePath from, which cannot be checked here.", installed)
 	}
 	if !strings.Contains(svcKey, "FailureActions") {
 		t.Logf("FINDING: Wine 8.0's sc.exe accepts `failure offcircd reset= 60 actions= restart/2000/…` with exit 0 but stores no " +
