@@ -108,3 +108,30 @@ func withoutPatternWarning(out string) string {
 	}
 	return strings.Join(keep, "")
 }
+
+// TestNoPatternWarning: config check warns when a station that can lend
+// has no patron_pattern, and only then.
+func TestNoPatternWarning(t *testing.T) {
+	dir := t.TempDir()
+	dirs := "data_dir = 'files'\nstate_dir = 'state'\n"
+	tests := []struct {
+		name, body string
+		warn       bool
+	}{
+		{"no patterns, lending desk", dirs + "[[scanner]]\nname = \"desk\"\ntype = \"console\"\n", true},
+		{"patterns", dirs + "patron_pattern = '^P'\nitem_pattern = '^3'\n[[scanner]]\nname = \"desk\"\ntype = \"console\"\n", false},
+		{"a book drop that only returns", dirs + "[[scanner]]\nname = \"drop\"\ntype = \"console\"\nmode = \"return\"\n", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.Repeat("w", i+1)+".toml")
+			if err := os.WriteFile(path, []byte(tt.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			stdout, _, code := runOffcircd(t, "", "", "config", "check", path)
+			if got := strings.Contains(stdout, path+": warning: no patron_pattern") && strings.Contains(stdout, "offcircd learn"); code != 0 || got != tt.warn {
+				t.Fatalf("exit %d, warning %v (want %v):\n%s", code, got, tt.warn, stdout)
+			}
+		})
+	}
+}
