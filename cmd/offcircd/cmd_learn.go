@@ -235,13 +235,16 @@ func examplesFromDesk(cmd *cobra.Command, cfg *config.Config, min int) (patrons,
 	scans := make(chan deskScan, 16)
 	prefix := config.DefaultControlPrefix
 	var fb *feedback.Dispatcher
+	scanners := 0
 	if cfg != nil {
 		prefix = cfg.ControlPrefix
 		var stopDesk func()
-		fb, stopDesk = startDesk(ctx, cfg, scans)
+		fb, scanners, stopDesk = startDesk(ctx, cfg, scans)
 		defer stopDesk()
 	}
-	go readTerminal(cmd.InOrStdin(), scans)
+	// With scanners, the end of the terminal's input (a service's
+	// /dev/null, a closed pipe) ends nothing: the scanners still speak.
+	go readTerminal(cmd.InOrStdin(), scans, scanners == 0)
 	isDone := func(s string) bool {
 		d := strings.TrimSpace(s)
 		return len(d) >= len(prefix) && strings.EqualFold(d[:len(prefix)], prefix) &&
@@ -306,19 +309,22 @@ func playDesk(fb *feedback.Dispatcher, p feedback.Pattern, source string) {
 	}
 }
 
-// readTerminal sends each line of r as a scan, then the end of input.
-func readTerminal(r io.Reader, scans chan<- deskScan) {
+// readTerminal sends each line of r as a scan, then, when end is set, the
+// end of input.
+func readTerminal(r io.Reader, scans chan<- deskScan, end bool) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		scans <- deskScan{data: strings.TrimSpace(sc.Text()), source: "console"}
 	}
-	scans <- deskScan{end: true}
+	if end {
+		scans <- deskScan{end: true}
+	}
 }
 
 // startDesk opens the configured scanners and feedback sinks for learn:
 // scans go to scans, and the returned dispatcher beeps on the sinks and
-// the scanners themselves.
-func startDesk(ctx context.Context, cfg *config.Config, scans chan<- deskScan) (*feedback.Dispatcher, func()) {
+// the scanners themselves. It also returns how many scanners it opened.
+func startDesk(ctx context.Context, cfg *config.Config, scans chan<- deskScan) (*feedback.Dispatcher, int, func()) {
 	log := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(ctx)
 	sources, _ := devices.FromConfig(cfg, log)
@@ -349,8 +355,12 @@ func startDesk(ctx context.Context, cfg *config.Config, scans chan<- deskScan) (
 		}, func(string, error) {})
 		done <- struct{}{}
 	}()
-	return fb, func() {
-		time.Sleep(300 * time.Millisecond) // let the last beep sound
+	return fb, len(sources), func() {
+		if fb != nil { // let the last beeps sound
+			wctx, wcancel := context.WithTimeout(context.Background(), 3*time.Second)
+			fb.Wait(wctx)
+			wcancel()
+		}
 		cancel()
 		<-done
 		<-done

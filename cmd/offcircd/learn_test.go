@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,5 +79,36 @@ func TestLearnAtTheDesk(t *testing.T) {
 	}
 	if readFile(t, cfg) != got {
 		t.Fatal("a refused learn changed the configuration")
+	}
+}
+
+// TestLearnOnTheScanners: learn takes the examples from the configured
+// scanners (here a replayed capture of a desk scanner), with the patron
+// beep for each card and the good beep for each item, while the terminal
+// has nothing to say (a closed standard input).
+func TestLearnOnTheScanners(t *testing.T) {
+	dir := t.TempDir()
+	var cap strings.Builder
+	cap.WriteString("# offcircd capture 1\n# decoder: serial\n")
+	for i, s := range []string{"21234000123456", "21234000998877", "21234001000001", "OFFCIRC:DONE",
+		"31234000555555", "31234009999999", "31234000000017", "offcirc:done"} {
+		cap.WriteString(fmt.Sprintf("%d\t%s0d\n", i*300, hex.EncodeToString([]byte(s))))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "desk.cap"), []byte(cap.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "offcircd.toml")
+	body := "data_dir = 'files'\nstate_dir = 'state'\n" +
+		"[[beeper]]\ntype = \"command\"\ncommand = [\"sh\", \"-c\", \"echo \\\"$0\\\" >> feedback.txt\"]\n" +
+		"[[scanner]]\nname = \"desk\"\ntype = \"replay\"\ndecoder = \"serial\"\nterminator = \"cr\"\nfile = \"desk.cap\"\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runOffcircd(t, dir, "", "learn", "--print", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "patron_pattern = '^2123400[0-9]{7}$'") || !strings.Contains(stdout, "item_pattern   = '^3123400[0-9]{7}$'") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if fb := readFile(t, filepath.Join(dir, "feedback.txt")); fb != strings.Repeat("patron\n", 3)+strings.Repeat("good\n", 3) {
+		t.Errorf("beeps %q", fb)
 	}
 }
