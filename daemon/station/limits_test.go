@@ -195,3 +195,29 @@ func TestPatronIDsMaskedInLogs(t *testing.T) {
 		t.Fatalf("debug log without the ID:\n%s", buf.String())
 	}
 }
+
+// patron_timeout of wall time without a scan ends the session (the patron
+// walked away), exactly at the timeout; a disabled timeout (0) never does.
+func TestIdleTimeoutEndsSession(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		idle    time.Duration
+		ended   bool
+	}{
+		{"just before", 30 * time.Second, 30*time.Second - time.Millisecond, false},
+		{"at the timeout", 30 * time.Second, 30 * time.Second, true},
+		{"disabled", 0, time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDesk(t, func(c *config.Config) { patterns(c); c.PatronTimeout = config.Duration{Duration: tt.timeout} }, nil)
+			d.run("P1", "[patron]")
+			d.now = d.now.Add(tt.idle)
+			d.st.expireIdle()
+			if ended := d.st.patron == ""; ended != tt.ended {
+				t.Fatalf("session ended = %v, want %v", ended, tt.ended)
+			}
+		})
+	}
+}
