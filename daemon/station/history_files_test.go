@@ -1,0 +1,40 @@
+package station
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// History reads spool lines (behind their checksum) as well as data file
+// lines, skips a line too long to be a record and reads on after it, and
+// takes nothing from a file that is not there.
+func TestHistoryReadsEveryKindOfLine(t *testing.T) {
+	dir := t.TempDir()
+	rec := func(item, patron string) string {
+		return "202403011100L" + item + strings.Repeat(" ", 80-len(item)) + patron + "\r\n"
+	}
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	data := write("OffCirc.dat", rec("D1", "DP1")+strings.Repeat("x", 70<<10)+"\r\n"+rec("D2", "DP2"))
+	spool := write("spool.dat", "0a1b2c3d "+rec("S1", "SP1"))
+	h := LoadHistory(data, spool, filepath.Join(dir, "no-archive"), slog.New(slog.DiscardHandler))
+	for _, tc := range []struct {
+		code string
+		want Class
+	}{
+		{"D1", ClassItem}, {"DP1", ClassPatron}, {"D2", ClassItem}, {"DP2", ClassPatron},
+		{"S1", ClassItem}, {"SP1", ClassPatron}, {"0a1b2c3d", ClassUnknown},
+	} {
+		if got := h.Class(tc.code); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.code, got, tc.want)
+		}
+	}
+}
