@@ -10,7 +10,7 @@ import (
 
 // History reads spool lines (behind their checksum) as well as data file
 // lines, skips a line too long to be a record and reads on after it, and
-// takes nothing from a file that is not there.
+// takes nothing from a torn last line or a file that is not there.
 func TestHistoryReadsEveryKindOfLine(t *testing.T) {
 	dir := t.TempDir()
 	rec := func(item, patron string) string {
@@ -23,7 +23,8 @@ func TestHistoryReadsEveryKindOfLine(t *testing.T) {
 		}
 		return p
 	}
-	data := write("OffCirc.dat", rec("D1", "DP1")+strings.Repeat("x", 70<<10)+"\r\n"+rec("D2", "DP2"))
+	torn := strings.TrimSuffix(rec("T1", "TP1"), "\r\n") // a write cut by a power failure: no record
+	data := write("OffCirc.dat", rec("D1", "DP1")+strings.Repeat("x", 70<<10)+"\r\n"+rec("D2", "DP2")+torn)
 	spool := write("spool.dat", "0a1b2c3d "+rec("S1", "SP1"))
 	h := LoadHistory(data, spool, filepath.Join(dir, "no-archive"), slog.New(slog.DiscardHandler))
 	for _, tc := range []struct {
@@ -32,6 +33,7 @@ func TestHistoryReadsEveryKindOfLine(t *testing.T) {
 	}{
 		{"D1", ClassItem}, {"DP1", ClassPatron}, {"D2", ClassItem}, {"DP2", ClassPatron},
 		{"S1", ClassItem}, {"SP1", ClassPatron}, {"0a1b2c3d", ClassUnknown},
+		{"T1", ClassUnknown}, {"TP1", ClassUnknown},
 	} {
 		if got := h.Class(tc.code); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.code, got, tc.want)
