@@ -221,3 +221,66 @@ func TestIdleTimeoutEndsSession(t *testing.T) {
 		})
 	}
 }
+
+// patron_timeout in event time (a replay, a burst): a scan exactly
+// patron_timeout after the session's last activity finds it ended; with
+// the timeout disabled (0) the session lasts.
+func TestEventTimeTimeoutEdge(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		gap     time.Duration
+		want    string
+	}{
+		{"just before", 30 * time.Second, 30*time.Second - time.Millisecond, "L I2 P1"},
+		{"at the timeout", 30 * time.Second, 30 * time.Second, "[item]"},
+		{"disabled", 0, time.Hour, "L I2 P1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDesk(t, func(c *config.Config) { patterns(c); c.PatronTimeout = config.Duration{Duration: tt.timeout} }, nil)
+			d.run("P1", "[patron]", "I1", "L I1 P1") // I1 at 1 s
+			if got := d.scan(time.Second+tt.gap, "desk", "I2"); got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// Undoing a return (at the pinned return scanner) during a patron's
+// session gives the patron no extra loan; OFFCIRC:ACK reaches the alarm.
+func TestUndoOfReturnAndAck(t *testing.T) {
+	d := newDesk(t, withLimit(2), nil)
+	d.run("P1", "[patron]",
+		"I1", "L I1 P1",
+		"drop:I9", "R I9",
+		"OFFCIRC:UNDO", "[control]", // takes back I9
+		"I2", "L I2 P1", // the second loan ends the session
+		"I3", "[item]",
+		"OFFCIRC:ACK", "[control]")
+	if fb := d.st.fb.(*fakeFeedback); fb.acks != 1 {
+		t.Fatalf("alarm acknowledged %d times, want 1", fb.acks)
+	}
+}
+
+// A device's error is in the station's state (status.json) until it is
+// connected again.
+func TestDeviceErrorInState(t *testing.T) {
+	var last State
+	st, err := New(testConfig(nil), Options{Store: &fakeStore{}, OnChange: func(s State) { last = s }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Handle(devices.Event{Kind: devices.KindState, Source: "desk", Time: t0, State: devices.StateError, Err: errors.New("port gone")})
+	if last.Devices["desk"] != devices.StateError || last.DeviceErrors["desk"] != "port gone" {
+		t.Fatalf("after the error: %+v", last)
+	}
+	st.Handle(devices.Event{Kind: devices.KindState, Source: "desk", Time: t0, State: devices.StateWaiting})
+	if last.DeviceErrors["desk"] != "port gone" {
+		t.Fatalf("error forgotten while still waiting: %+v", last)
+	}
+	st.Handle(devices.Event{Kind: devices.KindState, Source: "desk", Time: t0, State: devices.StateConnected})
+	if _, ok := last.DeviceErrors["desk"]; ok || last.Devices["desk"] != devices.StateConnected {
+		t.Fatalf("after reconnecting: %+v", last)
+	}
+}
