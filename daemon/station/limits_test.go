@@ -2,10 +2,12 @@ package station
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,5 +284,82 @@ func TestDeviceErrorInState(t *testing.T) {
 	st.Handle(devices.Event{Kind: devices.KindState, Source: "desk", Time: t0, State: devices.StateConnected})
 	if _, ok := last.DeviceErrors["desk"]; ok || last.Devices["desk"] != devices.StateConnected {
 		t.Fatalf("after reconnecting: %+v", last)
+	}
+}
+
+// An idle station wakes for nothing: without a patron session, or with the
+// timeout disabled, Run arms no timer (a timer armed in the past would
+// fire at once, again and again, and burn a core of the kiosk).
+func TestIdleStationWakesForNothing(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		patron  bool
+	}{
+		{"no session", 30 * time.Second, false},
+		{"session, timeout disabled", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			now := func() time.Time { mu.Lock(); calls++; mu.Unlock(); return t0 }
+			st, err := New(testConfig(func(c *config.Config) { patterns(c); c.PatronTimeout = config.Duration{Duration: tt.timeout} }),
+				Options{Store: &fakeStore{}, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := make(chan devices.Event, 1)
+			if tt.patron {
+				events <- devices.Event{Kind: devices.KindScan, Source: "desk", Time: t0, Data: "P1"}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			st.Run(ctx, events)
+			mu.Lock()
+			defer mu.Unlock()
+			if calls > 20 {
+				t.Fatalf("Run looked at the clock %d times in 200 ms while idle", calls)
+			}
+		})
+	}
+}
+
+// What an administrator reads in the journal: a device that waits or
+// fails is a warning naming its error, a connected one is info; a patron
+// replacing another says so; a loan's line names the (masked) patron.
+func TestStationLogLines(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d := newDesk(t, patterns, log)
+	lines := func() []string { s := strings.Split(strings.TrimSpace(buf.String()), "\n"); buf.Reset(); return s }
+	for _, tc := range []struct {
+		state devices.State
+		err   error
+		want  string
+	}{
+		{devices.StateWaiting, nil, "level=WARN msg=device source=desk state=waiting"},
+		{devices.StateError, errors.New("port gone"), `level=WARN msg=device source=desk state=error err="port gone"`},
+		{devices.StateConnected, nil, "level=INFO msg=device source=desk state=connected"},
+	} {
+		buf.Reset()
+		d.st.Handle(devices.Event{Kind: devices.KindState, Source: "desk", Time: t0, State: tc.state, Err: tc.err})
+		if got := lines(); len(got) != 1 || !strings.Contains(got[0], tc.want) || (tc.err == nil && strings.Contains(got[0], "err=")) {
+			t.Errorf("device %s: log %q, want %q", tc.state, got, tc.want)
+		}
+	}
+	buf.Reset()
+	d.run("P1234567", "[patron]")
+	d.run("P7654321", "[patron]", "I1", "L I1 P7654321")
+	out := buf.String()
+	for _, want := range []string{"patron=P1***67 replaced=false", "patron=P7***21 replaced=true",
+		"msg=\"record written\" source=desk type=L item=I1 patron=P7***21"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	d.run("drop:I2", "R I2")
+	if out := buf.String(); strings.Contains(out, "type=R item=I2 patron") {
+		t.Errorf("a return logged with a patron field: %s", out)
 	}
 }
