@@ -129,7 +129,10 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	d.store = st
-	alarm.set(st.Status())
+	// Report at once what Open found (records spooled by an earlier run, a
+	// data folder that fails): the alarm and the first status file must not
+	// say healthy until the store's first change.
+	st.Report()
 
 	onChange := opts.OnStation
 	if opts.OnStore != nil {

@@ -94,6 +94,12 @@ func TestRunWithFrozenDataFolder(t *testing.T) {
 		freeze(false)
 	}
 	again := startStation(t, cfg, filepath.Join(dir, "state"))
+	// The first status of a restarted station may predate its store's
+	// report of the spool: wait for the drain itself.
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(items(), " ") < 3 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	waitStatus(t, again.statusPath, again.logs, func(s status.Status) bool { return s.SpoolDepth == 0 && !s.Degraded })
 	again.stop(t)
 	if got := items(); got != "39000001 39000002 39000003 39000004" {
