@@ -126,7 +126,7 @@ func TestHungDataWrite(t *testing.T) {
 		{"hangs in fsync, which then fails", "sync", "sync", false},
 		{"hangs in fsync, which then succeeds", "sync", "", true},
 	}
-	const timeout = 150 * time.Millisecond
+	const timeout = 300 * time.Millisecond
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -175,8 +175,13 @@ func TestHungDataWrite(t *testing.T) {
 			if got, want := e.content(t), linesOf(t, 0, 5); got != want {
 				t.Fatalf("data file:\n%q\nwant\n%q", got, want)
 			}
-			if strings.Contains(e.logs.String(), "record_landed=true") != tt.landed {
-				t.Errorf("landed = %v, want %v:\n%s", !tt.landed, tt.landed, e.logs)
+			// The first resolution is the hung write's (a loaded machine may
+			// make a later drain write hit the short bound too).
+			logs := e.logs.String()
+			first := logs[strings.Index(logs, "answers again"):]
+			first = first[:strings.IndexByte(first, '\n')]
+			if strings.Contains(first, "record_landed=true") != tt.landed {
+				t.Errorf("landed = %v, want %v:\n%s", !tt.landed, tt.landed, logs)
 			}
 			if st := s.Status(); st.Degraded || st.Appended != 5 {
 				t.Errorf("status after recovery: %+v", st)
