@@ -89,7 +89,7 @@ func (e *env) openTraced(t *testing.T, tr *tracer, timeout time.Duration) *Store
 func TestSyncOrder(t *testing.T) {
 	e := newEnv(t)
 	tr := newTracer(e.path())
-	s := e.openTraced(t, tr, time.Second)
+	s := e.openTraced(t, tr, time.Minute) // a slow fsync under load must not spool here
 	mustAppend(t, s, 1, false)
 	if got, want := tr.got(), "open:data write:data sync:data ack:data"; got != want {
 		t.Fatalf("steps %q, want %q", got, want)
@@ -178,8 +178,8 @@ func TestHungDataWrite(t *testing.T) {
 			// The first resolution is the hung write's (a loaded machine may
 			// make a later drain write hit the short bound too).
 			logs := e.logs.String()
-			first := logs[strings.Index(logs, "answers again"):]
-			first = first[:strings.IndexByte(first, '\n')]
+			_, first, _ := strings.Cut(logs, "answers again")
+			first, _, _ = strings.Cut(first, "\n")
 			if strings.Contains(first, "record_landed=true") != tt.landed {
 				t.Errorf("landed = %v, want %v:\n%s", !tt.landed, tt.landed, logs)
 			}
