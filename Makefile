@@ -90,6 +90,25 @@ e2e:
 	@set -e; eval "$$(./e2e/setup.sh)"; export E2E_KERNEL E2E_MODULES; \
 	echo "e2e: kernel $$E2E_KERNEL_PACKAGE"; \
 	$(GO) test -tags e2e -count=1 -v -timeout $(if $(OFFCIRC_LONG),60m,15m) -run '^(TestDeskSession|TestPowerCut|TestPowerCutNoFsync)$$' ./e2e/
+	@$(MAKE) --no-print-directory e2e-installed
+
+# The installed station (e2e/installed/): Debian 12 with systemd as PID 1 in
+# QEMU, root file system from mmdebstrap (cached in .cache/e2e/installed/),
+# the amd64 .deb installed with dpkg -i as the README says, USB gadget
+# scanners (HID POS, USB-COM) on the guest's dummy_hcd.
+.PHONY: e2e-installed deb-amd64
+e2e-installed: deb-amd64
+	@set -e; ./e2e/setup.sh >/dev/null; start=$$(date +%s); eval "$$(./e2e/installed/rootfs.sh)"; \
+	echo "e2e: root image $$E2E_ROOT_KEY ready in $$(( $$(date +%s) - start ))s"; \
+	export E2E_ROOT_IMAGE E2E_ROOT_KERNEL E2E_ROOT_INITRD; \
+	export E2E_DEB=$$(ls $(CURDIR)/dist/offcircd_*_amd64.deb); \
+	$(GO) test -tags e2e -count=1 -v -timeout 20m -run '^TestInstalledStation$$' ./e2e/
+
+# The amd64 .deb alone (what the installed station needs; `make deb` also
+# builds arm64, which needs the cross compiler).
+deb-amd64:
+	GO='$(GO)' VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' PLATFORMS=linux_amd64 packaging/dist.sh >/dev/null
+	cd packaging && $(GO) run ./nfpm -arch amd64 -version '$(DEB_VERSION)' -root .. -o ../dist
 
 # Mutation testing (test/mutate/): gremlins v0.6.0 on the store, the station,
 # the encoder, the feedback dispatcher and the device decoders; one table,

@@ -236,6 +236,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer func() { bgCancel(); bg.Wait() }()
 
 	events := make(chan devices.Event, eventBuffer)
+	wd := newWatchdog(log)
+	stationIn := wd.gate(runCtx, events)
+	go wd.Run(runCtx)
 	srcsDone := make(chan struct{})
 	go func() {
 		defer close(srcsDone)
@@ -250,12 +253,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.OnReady != nil {
 		d.opts.OnReady()
 	}
+	notifyReady(log)
 	log.Info("offcircd running", "station", d.cfg.Station, "data_file", st.Path(), "scanners", len(d.sources), "failed", d.failed)
 
 	stationDone := make(chan struct{})
 	go func() {
 		defer close(stationDone)
-		d.station.Run(runCtx, events)
+		d.station.Run(runCtx, stationIn)
 	}()
 	if d.opts.UntilDone {
 		go func() {
@@ -272,6 +276,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	} else {
 		<-ctx.Done()
 	}
+	notifyStopping(log)
 	<-stationDone
 	cancel()
 	<-srcsDone
