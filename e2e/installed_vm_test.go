@@ -55,13 +55,15 @@ func startInstalled(c instConfig) (*instVM, error) {
 	s := func(n string) string { return filepath.Join(c.sockDir, n) }
 	o := func(n string) string { return filepath.Join(c.outDir, n) }
 	args := []string{
-		"-name", "offcircd-e2e-installed", "-nodefaults", "-no-user-config", "-display", "none",
+		// -no-reboot: a guest reboot ends this QEMU and the test boots the
+		// same disk in a new one (a reset under TCG here never came back
+		// from the BIOS: no console output for minutes).
+		"-name", "offcircd-e2e-installed", "-no-reboot", "-nodefaults", "-no-user-config", "-display", "none",
 		"-machine", "pc,accel=tcg", "-cpu", "max", "-m", "768", "-smp", "1",
 		"-kernel", c.kernel, "-initrd", c.initrd,
 		"-append", "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0 panic=-1",
-		// The cached image stays untouched: writes go to QEMU's temporary
-		// overlay, which lives as long as QEMU, so a guest reboot keeps them.
-		"-drive", "file=" + c.root + ",format=raw,if=virtio,snapshot=on",
+		// The run's own copy of the cached image: it lives across reboots.
+		"-drive", "file=" + c.root + ",format=raw,if=virtio",
 		"-drive", "file=" + c.payload + ",format=raw,if=virtio,readonly=on",
 		"-chardev", "socket,id=con,path=" + s("con.sock") + ",server=on,wait=off",
 		"-serial", "chardev:con",
@@ -70,7 +72,7 @@ func startInstalled(c instConfig) (*instVM, error) {
 		"-qmp", "unix:" + s("qmp.sock") + ",server=on,wait=off",
 		"-S",
 	}
-	qlog, err := os.Create(o("qemu.log"))
+	qlog, err := os.OpenFile(o("qemu.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func startInstalled(c instConfig) (*instVM, error) {
 	if v.ctl, err = dial(s("ctl.sock")); err != nil {
 		return fail(err)
 	}
-	if v.conLog, err = os.Create(o("console.log")); err != nil {
+	if v.conLog, err = os.OpenFile(o("console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
 		return fail(err)
 	}
 	go v.readConsole(con)
@@ -322,6 +324,17 @@ func (v *instVM) tails(n int) string {
 		fmt.Fprintf(&b, "  %7.3f [%d] %s\n", e.at.Seconds(), e.pid, e.msg)
 	}
 	return b.String()
+}
+
+// waitExit waits for QEMU to end (the guest powered off or rebooted).
+func (v *instVM) waitExit(timeout time.Duration) error {
+	select {
+	case err := <-v.exited:
+		v.exited <- err
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("qemu still running after %v", timeout)
+	}
 }
 
 // powerOff asks systemd to power the guest off and waits for QEMU to exit.
