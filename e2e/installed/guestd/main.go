@@ -255,7 +255,7 @@ var honeywellPOSDescriptor = []byte{
 	0x81, 0x02, //           Input (Data,Var,Abs)
 	0x95, 0x07, //           Report Count (7)
 	0x81, 0x03, //           Input (Const): padding
-	0xC0, //               End Collection
+	0xC0,       //               End Collection
 	0x85, 0x04, //         Report ID (4)
 	0x05, 0x8C, //         Usage Page (Bar Code Scanner)
 	0x75, 0x01, //         Report Size (1)
