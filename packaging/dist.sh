@@ -86,4 +86,4 @@ case " $platforms " in
 	;;
 esac
 
-(cd "$DIST" && ls -l offcircd_* offcircd-*.msi 2>/dev/null && file */offcircd*)
+(cd "$DIST" && { ls -l offcircd_* offcircd-*.msi 2>/dev/null || true; } && file */offcircd*)

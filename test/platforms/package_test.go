@@ -145,7 +145,7 @@ func TestDeb(t *testing.T) {
 				`(?m)^ Depends: .*libc6 \(>= 2\.34\)`,
 				`(?m)^ Maintainer: .+`,
 				`(?m)^ Description: .+`,
-				`offcircd install --config /etc/offcircd/offcircd.toml --user offcircd`,
+				`systemctl restart offcircd`,
 				`(?m)^ +\d+ bytes, +\d+ lines +\* +postinst +#!/bin/sh$`,
 				`(?m)^ +\d+ bytes, +\d+ lines +\* +prerm +#!/bin/sh$`,
 				`(?m)^ +\d+ bytes, +\d+ lines +conffiles`,
@@ -160,6 +160,7 @@ func TestDeb(t *testing.T) {
 				`(?m)^-rwxr-xr-x root/root .* \./usr/bin/offcircd$`,
 				`(?m)^-rw-r--r-- root/root .* \./etc/offcircd/offcircd\.toml$`,
 				`(?m)^-rw-r--r-- root/root .* \./lib/udev/rules\.d/60-offcircd\.rules$`,
+				`(?m)^-rw-r--r-- root/root .* \./lib/systemd/system/offcircd\.service$`,
 				`(?m)^-rw-r--r-- root/root .* \./usr/share/doc/offcircd/README\.md$`,
 				`(?m)^-rw-r--r-- root/root .* \./usr/share/doc/offcircd/copyright$`,
 				`(?m)^drwxr-x--- root/root .* \./var/lib/offcircd/files/$`,
@@ -192,6 +193,12 @@ func TestDeb(t *testing.T) {
 
 			root := t.TempDir()
 			dpkg(t, "--extract", deb, root)
+			// The packaged unit is the one `offcircd install` writes
+			// (contrib/systemd, kept equal to daemon/service by its test).
+			unit, _ := os.ReadFile(filepath.Join(root, "lib/systemd/system/offcircd.service"))
+			if want, err := os.ReadFile("../../contrib/systemd/offcircd.service"); err != nil || string(unit) != string(want) {
+				t.Errorf("packaged /lib/systemd/system/offcircd.service differs from contrib/systemd/offcircd.service (%v)", err)
+			}
 			magic := map[string]string{"amd64": "x86-64", "arm64": "ARM aarch64"}[arch]
 			if out, _ := exec.Command("file", "-b", filepath.Join(root, "usr/bin/offcircd")).Output(); !strings.Contains(string(out), magic) {
 				t.Errorf("packaged binary is %q, want %s", out, magic)
