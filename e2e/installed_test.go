@@ -459,9 +459,10 @@ func stopWithin(t *testing.T, v *instVM, limit time.Duration) {
 	// A daemon still running 4.5 s into the stop gets SIGQUIT, so the Go
 	// runtime writes every goroutine's stack to the journal: the report
 	// then says what it was waiting for.
-	o, err := v.shOK(`pid=$(systemctl show -p MainPID --value offcircd); s=$(date +%s%N); systemctl stop offcircd & `+
-		`sleep 4.5; kill -0 $pid 2>/dev/null && kill -QUIT $pid && echo QUIT; wait; e=$(date +%s%N); `+
-		`echo $(( (e - s) / 1000000 )); systemctl is-active offcircd || true`, time.Minute)
+	o, err := v.shOK(`pid=$(systemctl show -p MainPID --value offcircd); `+
+		`( s=$(date +%s%N); systemctl stop offcircd; e=$(date +%s%N); echo $(( (e - s) / 1000000 )) > /tmp/stop.ms ) & `+
+		`for i in $(seq 45); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done; `+
+		`kill -0 $pid 2>/dev/null && kill -QUIT $pid && echo QUIT; wait; cat /tmp/stop.ms; systemctl is-active offcircd || true`, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,9 @@ SOURCES=${E2E_APT_SOURCES:-/etc/apt/sources.list.d/debian.sources}
 
 # Debian packages the guest needs beyond minbase (Essential + apt): systemd as
 # PID 1, udev for the packaged rule, kmod for modprobe, passwd for the
-# package's postinst (useradd), the kernel with its initramfs.
-PACKAGES="systemd,systemd-sysv,udev,kmod,passwd,initramfs-tools,$KERNEL"
+# package's postinst (useradd), dbus (systemctl as a non-root user, as on any
+# Debian system with systemd), the kernel with its initramfs.
+PACKAGES="systemd,systemd-sysv,dbus,udev,kmod,passwd,initramfs-tools,$KERNEL"
 
 key=$( { cat "$0"; echo "$KERNEL"; cat "$SOURCES"; } | sha256sum | cut -c1-16)
 out=.cache/e2e/installed/$key
