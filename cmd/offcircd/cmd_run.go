@@ -196,9 +196,6 @@ func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options)
 		DataFile: cfg.DataPath(), Mode: cfg.DefaultMode, Scanners: names, Location: loc,
 		MetricsFile: cfg.MetricsPath(), Logger: opts.Logger.With("component", "status"),
 	})
-	swCtx, swStop := context.WithCancel(context.Background())
-	swDone := make(chan struct{})
-	go func() { defer close(swDone); sw.Run(swCtx) }()
 	onStation, onStore := opts.OnStation, opts.OnStore
 	opts.OnStation = func(s station.State) {
 		sw.Station(s)
@@ -213,9 +210,15 @@ func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options)
 		}
 	}
 	d, err := daemon.New(cfg, opts)
-	if err == nil {
-		err = d.Run(ctx)
+	if err != nil {
+		return err
 	}
+	// The writer starts after New, which reported what the store found at
+	// Open: the first status file already shows an earlier run's spool.
+	swCtx, swStop := context.WithCancel(context.Background())
+	swDone := make(chan struct{})
+	go func() { defer close(swDone); sw.Run(swCtx) }()
+	err = d.Run(ctx)
 	swStop()
 	<-swDone
 	return err
