@@ -96,11 +96,11 @@ func TestNotifyReadyWatchdogStopping(t *testing.T) {
 
 	// The station's change callback runs inside its loop: blocking it
 	// wedges the station the way a hung decision or write would.
-	var wedge sync.Mutex
+	wedge := make(chan struct{}, 1) // a token: held by the test, the callback waits for it
 	var readyAt time.Time
 	d, err := New(cfg, Options{Sources: []devices.Source{src},
 		OnReady:   func() { readyAt = time.Now() },
-		OnStation: func(station.State) { wedge.Lock(); wedge.Unlock() },
+		OnStation: func(station.State) { wedge <- struct{}{}; <-wedge },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestNotifyReadyWatchdogStopping(t *testing.T) {
 		t.Fatalf("idle station: %d WATCHDOG=1 in %v, want >= 3 (every interval/3)", n, 2*interval)
 	}
 
-	wedge.Lock()
+	wedge <- struct{}{}
 	src.in <- "30000001" // taken by the station, which then hangs in it
 	go func() { src.in <- "30000002" }()
 	time.Sleep(interval) // the second scan now waits longer than interval/2
@@ -128,7 +128,7 @@ func TestNotifyReadyWatchdogStopping(t *testing.T) {
 	if n := sock.count("WATCHDOG=1", stuck); n != 0 {
 		t.Errorf("wedged station: %d WATCHDOG=1 while a scan waited, want none (systemd must restart it)", n)
 	}
-	wedge.Unlock()
+	<-wedge
 	free := time.Now()
 	waitFor(t, func() bool { return sock.count("WATCHDOG=1", free) >= 2 })
 
