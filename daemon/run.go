@@ -35,6 +35,8 @@ type Options struct {
 	// OnStore is called on spool changes and after every station event.
 	OnStation func(station.State)
 	OnStore   func(store.Status)
+	// OnClock receives each change of the clock's state (behind or ok).
+	OnClock func(clock.Report)
 }
 
 // eventBuffer lets a burst of scans from several scanners queue while one
@@ -58,6 +60,7 @@ type Daemon struct {
 	station *station.Station
 	alarm   *storeAlarm
 	clock   *clock.Watch
+	onClock func(clock.Report)
 	// clockBehind is the last clock state reported (clockReport runs at
 	// start, then on the clock goroutine only).
 	clockBehind, clockKnown bool
@@ -160,6 +163,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		return clock.NewestRecord(loc, cfg.DataPath(), store.SpoolPath(cfg.StateDir))
 	})
 	d.clock = clock.Open(cfg.StateDir, newest, nil, log.With("component", "clock"))
+	d.onClock = opts.OnClock
 	d.clockReport(d.clock.Check())
 	d.station, err = station.New(cfg, station.Options{Store: st, Feedback: fb, Logger: log.With("component", "station"), OnChange: onChange, History: history})
 	if err != nil {
@@ -201,6 +205,9 @@ func (d *Daemon) clockReport(r clock.Report) {
 		return
 	}
 	d.clockBehind, d.clockKnown = behind, true
+	if d.onClock != nil {
+		d.onClock(r)
+	}
 	if behind {
 		d.log.Error("CLOCK BEHIND: "+r.String()+"; records keep the wall time; fix: "+clock.Fix,
 			"behind", clock.Round(r.Behind), "newest", r.Newest)

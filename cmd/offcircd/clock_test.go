@@ -3,9 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offcircd/offcircd/daemon/status"
 )
 
 // TestClockBehind is a Raspberry Pi without a clock battery: it boots with
@@ -39,7 +43,7 @@ func TestClockBehind(t *testing.T) {
 			}
 			tt.seed(files, state)
 			cfg := filepath.Join(dir, "offcircd.toml")
-			write(t, cfg, "data_dir = 'files'\nstate_dir = 'state'\ntimezone = 'UTC'\nalarm_interval = '1s'\n"+
+			write(t, cfg, "data_dir = 'files'\nstate_dir = 'state'\ntimezone = 'UTC'\nalarm_interval = '1s'\nmetrics_dir = 'metrics'\n"+
 				"[[scanner]]\nname = \"desk\"\ntype = \"console\"\n"+
 				"[[beeper]]\ntype = \"command\"\ncommand = [\"sh\", \"-c\", \"echo \\\"$0\\\" >> feedback.txt\"]\n")
 			_, stderr, code := runOffcircd(t, dir, "OFFCIRC:RETURN\n3000000002\n", "run", "--config", cfg, "--until-done")
@@ -58,6 +62,16 @@ func TestClockBehind(t *testing.T) {
 			}
 			if !strings.Contains(stderr, "alarm on") {
 				t.Errorf("the clock raised no alarm:\n%s", stderr)
+			}
+			// The fleet sees it too: status.json and the metrics file.
+			st, err := status.Read(filepath.Join(state, status.FileName))
+			if err != nil || st.ClockBehindSeconds < 60 {
+				t.Errorf("status.json clock_behind_seconds = %v (%v), want the clock's lag", st.ClockBehindSeconds, err)
+			}
+			prom := readFile(t, filepath.Join(dir, "metrics", "offcircd.prom"))
+			m := regexp.MustCompile(`(?m)^offcircd_clock_behind_seconds\{[^}]*\} (\S+)$`).FindStringSubmatch(prom)
+			if v, err := strconv.ParseFloat(append(m, "", "")[1], 64); err != nil || v < 60 {
+				t.Errorf("metrics file does not show the clock behind (%v):\n%s", err, prom)
 			}
 			out, _, _ := runOffcircd(t, dir, "", "status", "--config", cfg)
 			if !strings.Contains(out, "clock behind by ") || !strings.Contains(out, "fix: set the clock") || !strings.Contains(out, "clock sync ") {

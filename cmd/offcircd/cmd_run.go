@@ -18,6 +18,7 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon"
+	"github.com/offcircd/offcircd/daemon/clock"
 	"github.com/offcircd/offcircd/daemon/feedback"
 	offsvc "github.com/offcircd/offcircd/daemon/service"
 	"github.com/offcircd/offcircd/daemon/station"
@@ -207,6 +208,13 @@ func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options)
 		sw.Store(s)
 		if onStore != nil {
 			onStore(s)
+		}
+	}
+	onClock := opts.OnClock
+	opts.OnClock = func(r clock.Report) {
+		sw.Clock(r)
+		if onClock != nil {
+			onClock(r)
 		}
 	}
 	d, err := daemon.New(cfg, opts)

@@ -23,6 +23,7 @@ const (
 	MetricDegraded      = "offcircd_degraded"
 	MetricNotStored     = "offcircd_not_stored"
 	MetricDamagedSpool  = "offcircd_damaged_spool_files"
+	MetricClockBehind   = "offcircd_clock_behind_seconds"
 	MetricScanner       = "offcircd_scanner_connected"
 	MetricScannerScan   = "offcircd_scanner_last_scan_timestamp_seconds"
 	MetricLastScan      = "offcircd_last_scan_timestamp_seconds"
@@ -82,6 +83,8 @@ func metricsOf(s Status) *prometheus.Registry {
 	gauge(MetricDegraded, "1 while the data file cannot be written (records go to the spool, the alarm sounds).").Set(flag(s.Degraded))
 	gauge(MetricNotStored, "1 while nothing can be stored (neither the data file nor the spool): scans are refused.").Set(flag(s.NotStored))
 	gauge(MetricDamagedSpool, "Side files in state_dir holding damaged spool lines, set aside for staff (0 when none).").Set(float64(len(s.DamagedSpool)))
+	gauge(MetricClockBehind, "How far the wall clock is behind the newest time the station has seen (0 when the clock is fine; records keep the wall time).").
+		Set(s.ClockBehindSeconds)
 	connected := vec(MetricScanner, "1 while the scanner (or keypad) is connected, 0 while it is missing, waiting or failing.", "scanner")
 	scans := vec(MetricScannerScan, "When the scanner last read a code (Unix time).", "scanner")
 	var last int64

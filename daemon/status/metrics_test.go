@@ -72,6 +72,7 @@ func TestWriteMetrics(t *testing.T) {
 		Version: "1.2.3", Station: "desk-1", State: Running, StartedAt: at, UpdatedAt: at.Add(time.Hour),
 		Day: "2026-05-06", RecordsToday: 12, ReturnsToday: 5, RecordsTotal: 345, ReturnsTotal: 100,
 		SpoolDepth: 3, Degraded: true, NotStored: true, DamagedSpool: []string{"spool.dat.damaged-1"},
+		ClockBehindSeconds: 7200,
 		Scanners: []Scanner{
 			{Name: "desk", State: "connected", LastScan: at.Add(time.Minute)},
 			{Name: "drop", State: "waiting", LastError: "serial: no port"},
@@ -96,6 +97,7 @@ func TestWriteMetrics(t *testing.T) {
 		"offcircd_degraded{" + st + "}":                                          1,
 		"offcircd_not_stored{" + st + "}":                                        1,
 		"offcircd_damaged_spool_files{" + st + "}":                               1,
+		"offcircd_clock_behind_seconds{" + st + "}":                              7200,
 		"offcircd_scanner_connected{scanner=desk," + st + "}":                    1,
 		"offcircd_scanner_connected{scanner=drop," + st + "}":                    0,
 		"offcircd_scanner_connected{scanner=kiosk," + st + "}":                   1,

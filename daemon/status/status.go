@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/clock"
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/internal/atomicfile"
@@ -67,6 +68,9 @@ type Status struct {
 	// not-stored); DamagedSpool names side files of damaged spool lines.
 	NotStored    bool     `json:"not_stored"`
 	DamagedSpool []string `json:"damaged_spool,omitempty"`
+	// ClockBehindSeconds: how far the wall clock was behind the newest time
+	// the station had seen when it noticed (0: the clock is fine).
+	ClockBehindSeconds float64 `json:"clock_behind_seconds"`
 }
 
 // Scanner is one scanner (or keypad) in the status file.
@@ -247,6 +251,14 @@ func (w *Writer) Store(s store.Status) {
 	w.st.LastWriteError = s.LastError
 	w.st.NotStored = s.NotStored
 	w.st.DamagedSpool = s.Damaged
+	w.mu.Unlock()
+	w.touch()
+}
+
+// Clock takes a change of the clock's state (the daemon's OnClock hook).
+func (w *Writer) Clock(r clock.Report) {
+	w.mu.Lock()
+	w.st.ClockBehindSeconds = max(0, r.Behind.Seconds())
 	w.mu.Unlock()
 	w.touch()
 }
