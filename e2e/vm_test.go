@@ -56,6 +56,9 @@ type vmConfig struct {
 	// power-cut station has only the FTDI scanner).
 	serialOnly bool
 	nice       bool // run QEMU at lower priority (long runs on the shared machine)
+	// rtcBase, when set, is the guest's wall clock at boot (QEMU -rtc
+	// base=, UTC); "" = the host's time.
+	rtcBase string
 }
 
 // startVM boots the guest paused, connects every socket, then resumes it.
@@ -96,6 +99,9 @@ func startVM(c vmConfig) (*vm, error) {
 		"-qmp", "unix:"+s("qmp.sock")+",server=on,wait=off",
 		"-trace", "hid_kbd_queue_full",
 		"-S")
+	if c.rtcBase != "" {
+		args = append(args, "-rtc", "base="+c.rtcBase+",clock=host")
+	}
 	if c.disk != "" {
 		args = append(args, "-drive", "file="+c.disk+",format=raw,if=virtio,cache=unsafe")
 	}
