@@ -90,7 +90,7 @@ e2e:
 	@set -e; eval "$$(./e2e/setup.sh)"; export E2E_KERNEL E2E_MODULES; \
 	echo "e2e: kernel $$E2E_KERNEL_PACKAGE"; \
 	$(GO) test -tags e2e -count=1 -v -timeout $(if $(OFFCIRC_LONG),60m,15m) -run '^(TestDeskSession|TestPowerCut|TestPowerCutNoFsync)$$' ./e2e/
-	@echo "e2e: the installed station: make e2e-installed"
+	@$(MAKE) --no-print-directory e2e-installed
 
 # The installed station (e2e/installed/): Debian 12 with systemd as PID 1 in
 # QEMU, root file system from mmdebstrap (cached in .cache/e2e/installed/),
