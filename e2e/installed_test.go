@@ -109,26 +109,41 @@ func jNotConnected(source string) func(jEntry) bool {
 const longItem = "31234000012345-LONG-ITEM-BARCODE-SPANNING-TWO-HID-POS-REPORTS-0123" // 68 > 56 bytes
 
 var instSession = []instStep{
-	{"com: control barcode OFFCIRC:LOAN", morning, comScan("OFFCIRC:LOAN"), jIs("mode changed", "mode", "loan"), "mode changed loan", modeBeeps("mode-loan")},
-	{"com: patron P0012345", morning, comScan("P0012345"), jIs("patron session started", "source", "com"), "patron session started", map[string][]string{"com": {ssi("patron")}}},
-	{"pos1: item 31234000012345", morning, posScan("pos1", "]C0", "31234000012345"), jIs("record written", "type", "L", "item", "31234000012345"), "record written L", map[string][]string{"pos1": {posGood}}},
-	{"pos2: long item in two reports", morning, posScan("pos2", "]C0", longItem), jIs("record written", "type", "L", "item", longItem), "record written L (joined)", map[string][]string{"pos2": {posGood}}},
-	{"pos1: same item again (double read)", morning, posScan("pos1", "]C0", "31234000012345"), jIs("double read ignored", "source", "pos1"), "double read ignored", map[string][]string{"pos1": {posGood}}},
-	{"com: item 33433-AB_01", morning, comScan("33433-AB_01"), jIs("record written", "type", "L", "item", "33433-AB_01"), "record written L", map[string][]string{"com": {ssi("good")}}},
-	{"pos2: control barcode OFFCIRC:RETURN", morning, posScan("pos2", "]C0", "OFFCIRC:RETURN"), jIs("mode changed", "mode", "return"), "mode changed return", modeBeeps("mode-return")},
-	{"pos2: return 31234000099999", morning, posScan("pos2", "]C0", "31234000099999"), jIs("record written", "type", "R", "item", "31234000099999"), "record written R", map[string][]string{"pos2": {posGood}}},
-	{"pos1: unknown control barcode (rejected)", morning, posScan("pos1", "]C0", "OFFCIRC:NOPE"), jIs("scan rejected", "source", "pos1", "kind", "control"), "scan rejected", map[string][]string{"pos1": {posError}}},
+	{"com: control barcode OFFCIRC:LOAN", instMorning, comScan("OFFCIRC:LOAN"), jIs("mode changed", "mode", "loan"), "mode changed loan", modeBeeps("mode-loan")},
+	{"com: patron P0012345", "", comScan("P0012345"), jIs("patron session started", "source", "com"), "patron session started", map[string][]string{"com": {ssi("patron")}}},
+	{"pos1: item 31234000012345", "", posScan("pos1", "]C0", "31234000012345"), jIs("record written", "type", "L", "item", "31234000012345"), "record written L", map[string][]string{"pos1": {posGood}}},
+	{"pos2: long item in two reports", "", posScan("pos2", "]C0", longItem), jIs("record written", "type", "L", "item", longItem), "record written L (joined)", map[string][]string{"pos2": {posGood}}},
+	{"pos1: same item again (double read)", "", posScan("pos1", "]C0", "31234000012345"), jIs("double read ignored", "source", "pos1"), "double read ignored", map[string][]string{"pos1": {posGood}}},
+	{"com: item 33433-AB_01", "", comScan("33433-AB_01"), jIs("record written", "type", "L", "item", "33433-AB_01"), "record written L", map[string][]string{"com": {ssi("good")}}},
+	{"pos2: control barcode OFFCIRC:RETURN", "", posScan("pos2", "]C0", "OFFCIRC:RETURN"), jIs("mode changed", "mode", "return"), "mode changed return", modeBeeps("mode-return")},
+	{"pos2: return 31234000099999", "", posScan("pos2", "]C0", "31234000099999"), jIs("record written", "type", "R", "item", "31234000099999"), "record written R", map[string][]string{"pos2": {posGood}}},
+	{"pos1: unknown control barcode (rejected)", "", posScan("pos1", "]C0", "OFFCIRC:NOPE"), jIs("scan rejected", "source", "pos1", "kind", "control"), "scan rejected", map[string][]string{"pos1": {posError}}},
 }
 
 // replugSteps unplugs a gadget (its UDC unbound: the guest's USB host sees
 // a disconnect), plugs it back and scans a return through it.
-func replugSteps(gadget string, scan func(*instVM) error, item string, beep string) []instStep {
+func replugSteps(clock, gadget string, scan func(*instVM) error, item string, beep string) []instStep {
 	return []instStep{
-		{"unplug " + gadget + " (unbind its UDC)", later, gadgetCmd("UNBIND", gadget), jNotConnected(gadget), "device " + gadget + " not connected", nil},
-		{"replug " + gadget + " (bind its UDC)", later, gadgetCmd("BIND", gadget), jIs("device", "source", gadget, "state", "connected"), "device " + gadget + " connected", nil},
-		{gadget + " after replug: return " + item, later, scan, jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{gadget: {beep}}},
+		{"unplug " + gadget + " (unbind its UDC)", clock, gadgetCmd("UNBIND", gadget), jNotConnected(gadget), "device " + gadget + " not connected", nil},
+		{"replug " + gadget + " (bind its UDC)", "", gadgetCmd("BIND", gadget), jIs("device", "source", gadget, "state", "connected"), "device " + gadget + " connected", nil},
+		{gadget + " after replug: return " + item, "", scan, jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{gadget: {beep}}},
 	}
 }
+
+// The guest clock only ever moves forward (the daemon alarms on a clock
+// more than 2 s behind the newest time it has seen): each boot's RTC starts
+// before the next time the test sets, and each phase sets a later minute.
+// The dates are after systemd's build-time epoch (PID 1 advances an
+// earlier clock to it at boot).
+const (
+	rtcBoot1     = "2026-03-16T07:00:00"
+	instMorning  = "2026-03-16T08:26:00Z" // 09:26 in Berlin (CET)
+	instLater    = "2026-03-16T08:41:00Z" // 09:41
+	clockRestart = "2026-03-16T08:43:00Z" // 09:43
+	clockKill    = "2026-03-16T08:45:00Z" // 09:45
+	rtcBoot2     = "2026-03-16T09:00:00"
+	clockReboot  = "2026-03-16T09:30:00Z" // 10:30
+)
 
 func TestInstalledStation(t *testing.T) {
 	t0 := time.Now()
@@ -185,7 +200,7 @@ func TestInstalledStation(t *testing.T) {
 	defer os.RemoveAll(sock)
 	st = time.Now()
 	vc := instConfig{kernel: env["E2E_ROOT_KERNEL"], initrd: env["E2E_ROOT_INITRD"], root: disk,
-		payload: img, sockDir: sock, outDir: out}
+		payload: img, sockDir: sock, outDir: out, rtc: rtcBoot1}
 	v, err := startInstalled(vc)
 	if err != nil {
 		t.Fatal(err)
@@ -237,9 +252,9 @@ func TestInstalledStation(t *testing.T) {
 	// The desk session, then each gadget unplugged and plugged back.
 	st = time.Now()
 	steps := append([]instStep(nil), instSession...)
-	steps = append(steps, replugSteps("pos1", posScan("pos1", "]C0", "31234000077777"), "31234000077777", posGood)...)
-	steps = append(steps, replugSteps("pos2", posScan("pos2", "]C0", "31234000088888"), "31234000088888", posGood)...)
-	steps = append(steps, replugSteps("com", comScan("Ret.Book/7"), "Ret.Book/7", ssi("good"))...)
+	steps = append(steps, replugSteps(instLater, "pos1", posScan("pos1", "]C0", "31234000077777"), "31234000077777", posGood)...)
+	steps = append(steps, replugSteps("", "pos2", posScan("pos2", "]C0", "31234000088888"), "31234000088888", posGood)...)
+	steps = append(steps, replugSteps("", "com", comScan("Ret.Book/7"), "Ret.Book/7", ssi("good"))...)
 	if !runSteps(t, v, steps) {
 		fatal("session failed")
 	}
@@ -247,10 +262,10 @@ func TestInstalledStation(t *testing.T) {
 
 	// The service manager's paths.
 	st = time.Now()
-	restart(t, v, "systemctl restart offcircd", "31234000011111")
+	restart(t, v, "systemctl restart offcircd", "31234000011111", clockRestart)
 	phase("systemctl restart", st)
 	st = time.Now()
-	restart(t, v, `kill -9 "$(systemctl show -p MainPID --value offcircd)"`, "31234000022222")
+	restart(t, v, `kill -9 "$(systemctl show -p MainPID --value offcircd)"`, "31234000022222", clockKill)
 	phase("kill -9 main PID", st)
 	st = time.Now()
 	stopWithin(t, v, 5*time.Second)
@@ -263,6 +278,7 @@ func TestInstalledStation(t *testing.T) {
 	if err := v.waitExit(3 * time.Minute); err != nil {
 		fatal("reboot: %v", err)
 	}
+	vc.rtc = rtcBoot2
 	if v, err = startInstalled(vc); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +298,7 @@ func TestInstalledStation(t *testing.T) {
 	if err := waitConnected(v, m, 90*time.Second); err != nil {
 		fatal("after reboot: %v", err)
 	}
-	if !runSteps(t, v, []instStep{{"pos2 after reboot: return 31234000033333", later, posScan("pos2", "]C0", "31234000033333"),
+	if !runSteps(t, v, []instStep{{"pos2 after reboot: return 31234000033333", clockReboot, posScan("pos2", "]C0", "31234000033333"),
 		jIs("record written", "type", "R", "item", "31234000033333"), "record written R", map[string][]string{"pos2": {posGood}}}}) {
 		fatal("after reboot: scan failed")
 	}
@@ -430,7 +446,7 @@ func mainPID(t *testing.T, v *instVM) int {
 
 // restart runs how (a restart or a kill), waits for a new main process with
 // every device connected, and scans a return through pos1.
-func restart(t *testing.T, v *instVM, how, item string) {
+func restart(t *testing.T, v *instVM, how, item, clock string) {
 	t.Helper()
 	old := mainPID(t, v)
 	m := v.mark()
@@ -446,7 +462,7 @@ func restart(t *testing.T, v *instVM, how, item string) {
 		t.Fatalf("%s: %v", how, err)
 	}
 	t.Logf("SERVICE %-40s main PID %d -> %d", how, old, e.pid)
-	if !runSteps(t, v, []instStep{{"pos1 after " + strings.Fields(how)[0] + ": return " + item, later, posScan("pos1", "]C0", item),
+	if !runSteps(t, v, []instStep{{"pos1 after " + strings.Fields(how)[0] + ": return " + item, clock, posScan("pos1", "]C0", item),
 		jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{"pos1": {posGood}}}}) {
 		t.Fatalf("after %s: scan failed", how)
 	}

@@ -49,6 +49,7 @@ type jEntry struct {
 type instConfig struct {
 	kernel, initrd, root, payload string
 	sockDir, outDir               string
+	rtc                           string // the guest's RTC at power-on (-rtc base=)
 }
 
 func startInstalled(c instConfig) (*instVM, error) {
@@ -59,7 +60,7 @@ func startInstalled(c instConfig) (*instVM, error) {
 		// same disk in a new one (a reset under TCG here never came back
 		// from the BIOS: no console output for minutes).
 		"-name", "offcircd-e2e-installed", "-no-reboot", "-nodefaults", "-no-user-config", "-display", "none",
-		"-machine", "pc,accel=tcg", "-cpu", "max", "-m", "768", "-smp", "1",
+		"-machine", "pc,accel=tcg", "-cpu", "max", "-m", "768", "-smp", "1", "-rtc", "base=" + c.rtc,
 		"-kernel", c.kernel, "-initrd", c.initrd,
 		"-append", "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0 panic=-1",
 		// The run's own copy of the cached image: it lives across reboots.
