@@ -133,16 +133,16 @@ func replugSteps(clock, gadget string, scan func(*instVM) error, item string, be
 // The guest clock only ever moves forward (the daemon alarms on a clock
 // more than 2 s behind the newest time it has seen): each boot's RTC starts
 // before the next time the test sets, and each phase sets a later minute.
-// The dates are after systemd's build-time epoch (PID 1 advances an
-// earlier clock to it at boot).
+// The dates are after systemd's clock epoch (2026-04-27 in this image: PID 1
+// advances an earlier clock to it at boot), in CET.
 const (
-	rtcBoot1     = "2026-03-16T07:00:00"
-	instMorning  = "2026-03-16T08:26:00Z" // 09:26 in Berlin (CET)
-	instLater    = "2026-03-16T08:41:00Z" // 09:41
-	clockRestart = "2026-03-16T08:43:00Z" // 09:43
-	clockKill    = "2026-03-16T08:45:00Z" // 09:45
-	rtcBoot2     = "2026-03-16T09:00:00"
-	clockReboot  = "2026-03-16T09:30:00Z" // 10:30
+	rtcBoot1     = "2026-11-16T07:00:00"
+	instMorning  = "2026-11-16T08:26:00Z" // 09:26 in Berlin (CET)
+	instLater    = "2026-11-16T08:41:00Z" // 09:41
+	clockRestart = "2026-11-16T08:43:00Z" // 09:43
+	clockKill    = "2026-11-16T08:45:00Z" // 09:45
+	rtcBoot2     = "2026-11-16T09:00:00"
+	clockReboot  = "2026-11-16T09:30:00Z" // 10:30
 )
 
 func TestInstalledStation(t *testing.T) {
