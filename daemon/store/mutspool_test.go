@@ -1,0 +1,201 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A write that hung and then landed leaves its record drained but still
+// in the spool, with the drain log's intent naming where it landed. An
+// undo of that record takes it out of the data file; a restart must not
+// find the intent's line missing from the data file and write the undone
+// loan back (the patron would be charged for a loan the desk took back).
+func TestUndoOfALateLandedWriteSurvivesRestart(t *testing.T) {
+	e := newEnv(t)
+	tr := newTracer(e.path())
+	s := e.openTraced(t, tr, 100*time.Millisecond) // the held write always overruns it
+	tr.holdAt = "write"
+	mustAppend(t, s, 0, true) // written, not fsynced in time: spooled
+	<-tr.held
+	close(tr.hold) // the share answers: the write lands
+	var rec, undoErr = testRec(-1), error(nil)
+	waitFor(t, func() bool {
+		rec, undoErr = s.Undo(time.Hour)
+		return undoErr == nil || !strings.Contains(undoErr.Error(), "not answered")
+	})
+	if undoErr != nil || rec != testRec(0) {
+		t.Fatalf("Undo after the late write landed: %+v, %v", rec, undoErr)
+	}
+	if got := e.content(t); got != "" {
+		t.Fatalf("data file after the undo %q, want it empty", got)
+	}
+	if st := s.Status(); st.SpoolDepth != 0 || st.Appended != 0 {
+		t.Fatalf("status after the undo %+v", st)
+	}
+	s.Close()
+
+	s2 := e.open(t)
+	if err := s2.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.content(t); got != "" {
+		t.Fatalf("after a restart the data file holds %q: the undone record came back", got)
+	}
+	if st := s2.Status(); st.SpoolDepth != 0 || st.Degraded || st.Appended != 0 {
+		t.Fatalf("status after the restart %+v", st)
+	}
+}
+
+// A crash after the last spooled line was drained but before the spool was
+// emptied: the next start finds that line in the data file and must empty
+// the spool and drain log then, not keep them for later. Otherwise, once
+// the day's file has been archived (uploaded to Alma), the following start
+// no longer finds the line in the (new) data file and writes it again: a
+// loan uploaded twice.
+func TestDrainedSpoolEmptiedAtStart(t *testing.T) {
+	e := newEnv(t)
+	l := func(i int) string { return line(t, testRec(i)) }
+	os.MkdirAll(e.data, 0o750)
+	os.MkdirAll(e.state, 0o750)
+	os.WriteFile(e.path(), []byte(l(0)+l(1)), 0o640)
+	spool := spoolLine([]byte(l(1)))
+	os.WriteFile(filepath.Join(e.state, spoolName), spool, 0o600)
+	writeIntent(t, e, []byte(l(1)), 0, len(l(1)), int64(len(l(0)))) // names the record inside the spool line
+
+	s := e.open(t)
+	if st := s.Status(); st.SpoolDepth != 0 || st.Degraded {
+		t.Fatalf("start after the crash: %+v, want nothing pending", st)
+	}
+	mustAppend(t, s, 2, false) // the day goes on; nothing fails, nothing drains
+	s.Close()
+	if _, err := Archive(e.data, "OffCirc.dat", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := e.open(t)
+	if err := s2.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.content(t); got != "" {
+		t.Fatalf("new data file after the archive holds %q: a record already archived was written again", got)
+	}
+	if st := s2.Status(); st.SpoolDepth != 0 || st.Degraded {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// A spool holding only damaged lines: Open moves them to a side file and
+// empties the spool. After staff checked and deleted the side file, a
+// restart must not find the same lines again, set them aside a second
+// time and sound the alarm once more.
+func TestDamagedLinesSetAsideOnce(t *testing.T) {
+	e := newEnv(t)
+	os.MkdirAll(e.state, 0o750)
+	good := spoolLine([]byte(line(t, testRec(2))))
+	bad := strings.Replace(string(good), "P0000002", "P0000003", 1) // checksum no longer matches
+	os.WriteFile(filepath.Join(e.state, spoolName), []byte(bad), 0o600)
+
+	s := e.open(t)
+	st := s.Status()
+	if len(st.Damaged) != 1 || !st.Degraded || st.SpoolDepth != 0 {
+		t.Fatalf("status %+v: want the damaged line set aside", st)
+	}
+	s.Close()
+	if err := os.Remove(st.Damaged[0]); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := e.open(t)
+	if st := s2.Status(); st.Degraded || len(st.Damaged) != 0 {
+		t.Fatalf("restart after the side file was dealt with: %+v (the damaged line was set aside again)", st)
+	}
+	if got := e.content(t); got != "" {
+		t.Fatalf("data file %q: a damaged line reached it", got)
+	}
+}
+
+// A crash after the spool was emptied but before the drain log was: the
+// log's last intent names spool offset 0 and a line that is in the data
+// file there. A record spooled later at offset 0 must not be taken for
+// that drained line at the next start, not even when it is the same line
+// (the same item returned twice within a minute): both returns were
+// acknowledged, both must reach the data file.
+func TestStaleDrainLogDoesNotSwallowALaterRecord(t *testing.T) {
+	e := newEnv(t)
+	l := line(t, testRec(1)) // a return
+	os.MkdirAll(e.data, 0o750)
+	os.MkdirAll(e.state, 0o750)
+	os.WriteFile(e.path(), []byte(l), 0o640)
+	os.WriteFile(filepath.Join(e.state, spoolName), nil, 0o600)
+	writeIntent(t, e, []byte(l), 0, len(l), 0)
+
+	s := e.open(t)
+	blockData(s) // the share goes away
+	mustAppend(t, s, 1, true)
+	s.Close()
+
+	s2 := e.open(t) // restarted with the share back
+	if st := s2.Status(); st.SpoolDepth != 1 {
+		t.Fatalf("after restart %+v: the spooled return must still be pending", st)
+	}
+	if err := s2.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), l+l; got != want {
+		t.Fatalf("data file %q\nwant %q (both acknowledged returns)", got, want)
+	}
+}
+
+// While the data file keeps failing, the background drain backs off
+// exponentially instead of hammering the share (a file server that is
+// struggling, a disk that is full), and tries again quickly once writes
+// work again.
+func TestDrainBacksOffWhileFailing(t *testing.T) {
+	e := newEnv(t)
+	o := e.opts()
+	o.RetryMin, o.RetryMax = 10*time.Millisecond, time.Minute
+	s, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var tries atomic.Int64
+	fail := atomic.Bool{}
+	fail.Store(true)
+	s.mu.Lock()
+	s.failData = func() error {
+		tries.Add(1)
+		if fail.Load() {
+			return &os.PathError{Op: "write", Path: s.dataPath, Err: syscall.ENOSPC}
+		}
+		return nil
+	}
+	s.mu.Unlock()
+	mustAppend(t, s, 0, true) // tries once itself
+	ctx, cancel := contextWithCancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// 10+20+40+80+160+320 ms: at most 6 tries in the first 630 ms, and
+	// fewer on a loaded machine; without backoff it would be 60.
+	time.Sleep(700 * time.Millisecond)
+	if n := tries.Load() - 1; n > 8 {
+		t.Fatalf("%d write attempts in 700 ms with a 10 ms minimum: no exponential backoff", n)
+	} else if n < 1 {
+		t.Fatalf("no retry in 700 ms")
+	}
+	fail.Store(false)
+	waitFor(t, func() bool { return s.Status().SpoolDepth == 0 })
+	if got, want := e.content(t), line(t, testRec(0)); got != want {
+		t.Fatalf("data file %q, want %q", got, want)
+	}
+	if st := s.Status(); st.Degraded {
+		t.Fatalf("status %+v", st)
+	}
+}
