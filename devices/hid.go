@@ -19,8 +19,11 @@ import (
 // read loop, hotplug and decoders are tested with a fake device. hidapi
 // rules that shape this file:
 //   - Read blocks forever and Close during a Read frees memory under it:
-//     we read with a timeout in a loop and close only from the reading
-//     goroutine (Run).
+//     we close only from the reading goroutine (Run), never during a read.
+//   - A timed read (hid_read_timeout on Linux and macOS) waits for a time
+//     on the wall clock: a clock set back during the wait stretches it by
+//     the step. We only read without waiting and pace the loop on Go's
+//     monotonic clock (hidPoll).
 //   - On Linux the kernel driver is detached on open: a keyboard-mode
 //     scanner stops typing into the console while offcircd holds it.
 //   - Usage pages are 0 on Linux: devices are chosen by vid, pid, serial
@@ -165,12 +168,12 @@ func hidRelease(path, owner string) {
 
 // hidSource is a hid-pos or hid-keyboard scanner, or the keypad.
 type hidSource struct {
-	name        string
-	match       hidMatch
-	backend     hidBackend
-	interval    time.Duration // hotplug enumeration period
-	readTimeout time.Duration
-	newDecoder  func(layout string) (Decoder, error)
+	name       string
+	match      hidMatch
+	backend    hidBackend
+	interval   time.Duration // hotplug enumeration period
+	poll       time.Duration // how often an open device is looked at (hidPoll)
+	newDecoder func(layout string) (Decoder, error)
 	// posLayout is the configured pos_layout of a hid-pos scanner; ""
 	// means the layout comes from each device as it is opened.
 	posLayout   string
@@ -215,6 +218,16 @@ var errHIDDescriptorPending = errors.New("report descriptor not readable")
 // report is still being written.
 var ErrHIDBeepBusy = errors.New("hid: previous beep still being written")
 
+// hidPoll is how often serve looks for input reports. hidapi's timed read
+// waits until a deadline on the wall clock (CLOCK_REALTIME): a clock set
+// back while it waits (NTP stepping a fast clock back, an admin fixing the
+// time) stretches that read by the step, and with it the daemon's stop,
+// frame timeouts and the noticing of an unplug. So serve reads with timeout
+// 0 (hidapi then only looks at its queue of received reports) and waits on
+// Go's monotonic timer in between. 10 ms keeps a scanner reporting every
+// millisecond well inside hidapi's queue of 30 reports.
+const hidPoll = 10 * time.Millisecond
+
 // hidReportMax is the read buffer: full-speed interrupt reports are at
 // most 64 bytes, high-speed 1024.
 const hidReportMax = 1024
@@ -227,7 +240,7 @@ func newHIDSource(sc config.Scanner, env Env, log *slog.Logger, backend hidBacke
 		return nil, fmt.Errorf("%s: scanner %q: %w", sc.Type, sc.Name, err)
 	}
 	s := &hidSource{name: sc.Name, match: m, backend: backend, log: log, goos: hostOS,
-		interval: hotplugInterval(env), readTimeout: 100 * time.Millisecond}
+		interval: hotplugInterval(env), poll: hidPoll}
 	switch sc.Type {
 	case "hid-pos":
 		if sc.POSLayout != "" {
@@ -550,19 +563,24 @@ func (s *hidSource) closeDev(dev hidDevice) {
 }
 
 // serve reads reports until ctx ends (nil) or the device fails (the error:
-// an unplug looks like a read error).
+// an unplug looks like a read error). Reads never wait inside hidapi (see
+// hidPoll): every report queued is taken at once, then serve sleeps one
+// poll period, so a cancelled ctx is seen within one period whatever the
+// wall clock does.
 func (s *hidSource) serve(ctx context.Context, dev hidDevice, layout string, out chan<- Event) error {
 	dec, err := s.newDecoder(layout)
 	if err != nil {
 		return err
 	}
 	buf := make([]byte, hidReportMax)
-	ms := int(s.readTimeout / time.Millisecond)
-	if ms <= 0 {
-		ms = 1
+	poll := s.poll
+	if poll <= 0 {
+		poll = hidPoll
 	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
 	for ctx.Err() == nil {
-		n, err := dev.ReadTimeout(buf, ms)
+		n, err := dev.ReadTimeout(buf, 0)
 		now := time.Now()
 		if err != nil {
 			// hidapi's libusb backend says only "hid_error is not implemented
@@ -584,6 +602,14 @@ func (s *hidSource) serve(ctx context.Context, dev hidDevice, layout string, out
 			if !send(ctx, out, ev) {
 				return nil
 			}
+		}
+		if n > 0 {
+			continue // more may be queued: take them before sleeping
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil
 		}
 	}
 	return nil

@@ -43,6 +43,16 @@ func (f *fakeHID) ReadTimeout(b []byte, ms int) (int, error) {
 	if f.closed.Load() {
 		return 0, errors.New("read after close")
 	}
+	if ms == 0 { // hidapi: look at the queue, never wait
+		select {
+		case r := <-f.reports:
+			return copy(b, r), nil
+		case <-f.gone:
+			return 0, errors.New("hidapi: device disconnected")
+		default:
+			return 0, nil
+		}
+	}
 	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
 	defer t.Stop()
 	select {
@@ -168,7 +178,7 @@ func testHIDSource(t *testing.T, b hidBackend, sc config.Scanner) *hidSource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.interval, s.readTimeout, s.goos = 5*time.Millisecond, 2*time.Millisecond, "linux"
+	s.interval, s.poll, s.goos = 5*time.Millisecond, 2*time.Millisecond, "linux"
 	return s
 }
 

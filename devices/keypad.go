@@ -49,7 +49,7 @@ func newKeypad(kp *config.Keypad, env Env, log *slog.Logger, backend hidBackend)
 		return nil, err
 	}
 	s := &hidSource{name: name, match: m, backend: backend, log: log, goos: hostOS,
-		interval: hotplugInterval(env), readTimeout: 100 * time.Millisecond,
+		interval: hotplugInterval(env), poll: hidPoll,
 		newDecoder: func(string) (Decoder, error) { return newKeypadDecoder(kp) }}
 	s.unsupported = keyboardUnsupported(s.goos)
 	return s, nil
