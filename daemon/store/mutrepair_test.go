@@ -34,3 +34,34 @@ func TestTornTailOfAnyLengthKeepsWholeLines(t *testing.T) {
 		}
 	}
 }
+
+// A spool whose last line is a few bytes short of a record but ends in
+// CRLF (written by something else, or cut and closed by an editor) must
+// not crash the start: the daemon would fail at every restart. The line
+// is set aside as damaged, the records before it drain.
+func TestShortLastSpoolLineSetAside(t *testing.T) {
+	good := line(t, testRec(1))
+	item := "N1" + strings.Repeat(" ", 78)
+	for _, short := range []int{2, 3, 4, 10} { // bytes missing from a 95-byte return
+		for _, sum := range []bool{true, false} {
+			e := newEnv(t)
+			os.MkdirAll(e.state, 0o750)
+			l := "202503041000R" + item[:80-short] + "\r\n"
+			spool := good + l
+			if sum {
+				spool = string(spoolLine([]byte(good))) + string(spoolLine([]byte(l)))
+			}
+			os.WriteFile(filepath.Join(e.state, spoolName), []byte(spool), 0o600)
+			s := e.open(t)
+			if st := s.Status(); st.SpoolDepth != 1 || len(st.Damaged) != 1 {
+				t.Fatalf("%d-byte last line (checksum %v): status %+v, want it set aside", len(l), sum, st)
+			}
+			if err := s.Drain(); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.content(t); got != good {
+				t.Fatalf("%d-byte last line: data file %q, want %q", len(l), got, good)
+			}
+		}
+	}
+}

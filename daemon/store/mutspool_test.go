@@ -158,7 +158,7 @@ func TestStaleDrainLogDoesNotSwallowALaterRecord(t *testing.T) {
 func TestDrainBacksOffWhileFailing(t *testing.T) {
 	e := newEnv(t)
 	o := e.opts()
-	o.RetryMin, o.RetryMax = 10*time.Millisecond, time.Minute
+	o.RetryMin, o.RetryMax = 5*time.Millisecond, time.Minute
 	s, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
@@ -182,13 +182,13 @@ func TestDrainBacksOffWhileFailing(t *testing.T) {
 	go func() { done <- s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	// 10+20+40+80+160+320 ms: at most 6 tries in the first 630 ms, and
-	// fewer on a loaded machine; without backoff it would be 60.
-	time.Sleep(700 * time.Millisecond)
+	// 5+10+20+40+80+160 ms: at most 6 tries in the first 400 ms, and
+	// fewer on a loaded machine; without backoff it would be 80.
+	time.Sleep(400 * time.Millisecond)
 	if n := tries.Load() - 1; n > 8 {
-		t.Fatalf("%d write attempts in 700 ms with a 10 ms minimum: no exponential backoff", n)
+		t.Fatalf("%d write attempts in 400 ms with a 5 ms minimum: no exponential backoff", n)
 	} else if n < 1 {
-		t.Fatalf("no retry in 700 ms")
+		t.Fatalf("no retry in 400 ms")
 	}
 	fail.Store(false)
 	waitFor(t, func() bool { return s.Status().SpoolDepth == 0 })
