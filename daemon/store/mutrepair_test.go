@@ -65,3 +65,17 @@ func TestShortLastSpoolLineSetAside(t *testing.T) {
 		}
 	}
 }
+
+// Staff fix a damaged spool line by hand from the log: the reason names
+// the byte at fault, counted from 1 as an editor's column.
+func TestDamagedLineReasonNamesTheByte(t *testing.T) {
+	e := newEnv(t)
+	os.MkdirAll(e.state, 0o750)
+	l := []byte(line(t, testRec(1)))
+	l[4] = 'x' // the fifth byte, the month's first digit
+	os.WriteFile(filepath.Join(e.state, spoolName), spoolLine(l), 0o600)
+	e.open(t)
+	if !strings.Contains(e.logs.String(), "time: byte 5 is not a digit") {
+		t.Fatalf("log does not name byte 5:\n%s", e.logs)
+	}
+}

@@ -89,6 +89,33 @@ func TestDrainedSpoolEmptiedAtStart(t *testing.T) {
 	}
 }
 
+// The same once the share is back and the station drained its spool
+// itself: the drained spool is emptied, so after the day's file was
+// archived a restart writes nothing again.
+func TestDrainedSpoolEmptiedAfterDrain(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	mustAppend(t, s, 1, true)
+	unblockData(s)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, 2, false)
+	s.Close()
+	if _, err := Archive(e.data, "OffCirc.dat", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s2 := e.open(t)
+	if err := s2.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.content(t); got != "" {
+		t.Fatalf("new data file after the archive holds %q: records already archived were written again", got)
+	}
+}
+
 // A spool holding only damaged lines: Open moves them to a side file and
 // empties the spool. After staff checked and deleted the side file, a
 // restart must not find the same lines again, set them aside a second
