@@ -62,6 +62,9 @@ var Patterns = []Pattern{PatternGood, PatternPatron, PatternModeLoan, PatternMod
 // Patterns, wherever the name comes from (a person, a profile, a sink).
 var ErrUnknownPattern = errors.New("unknown feedback pattern")
 
+// IsPattern reports whether s is one of Patterns.
+func IsPattern(s string) bool { return slices.Contains(Patterns, Pattern(s)) }
+
 // ParsePattern checks a pattern name given by a person (`offcircd beep NAME`).
 func ParsePattern(s string) (Pattern, error) {
 	if p := Pattern(s); slices.Contains(Patterns, p) {

@@ -15,6 +15,8 @@ import (
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
+	// Every transport, so FromConfig builds each scanner type by name.
+	_ "github.com/offcircd/offcircd/devices/all"
 	"github.com/offcircd/offcircd/encoder"
 )
 

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -92,27 +93,41 @@ func EnvFrom(cfg *config.Config) Env {
 // SourceFactory builds a source from its [[scanner]] table.
 type SourceFactory func(sc config.Scanner, env Env, log *slog.Logger) (Source, error)
 
-// DecoderFactory builds a decoder for a scanner table (its options: layout, terminator, ...).
-type DecoderFactory func(sc config.Scanner) (Decoder, error)
+// KeypadFactory builds the keypad source from the [keypad] table.
+type KeypadFactory func(kp *config.Keypad, env Env, log *slog.Logger) (Source, error)
 
 var (
-	regMu    sync.Mutex
-	sources  = map[string]SourceFactory{}
-	decoders = map[string]DecoderFactory{}
+	regMu   sync.Mutex
+	sources = map[string]SourceFactory{}
+	keypad  KeypadFactory
 )
 
-// RegisterSource makes a scanner type available; called from init() of the transport's file.
+// RegisterSource makes a scanner type available; called from init() of the
+// transport's package (devices/all imports every one).
 func RegisterSource(typ string, f SourceFactory) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	sources[typ] = f
 }
 
-// RegisterDecoder makes a decoder available to its transport and to replay.
-func RegisterDecoder(name string, f DecoderFactory) {
+// RegisterKeypad makes the [keypad] table's source available; called from
+// init() of the transport that reads keyboards.
+func RegisterKeypad(f KeypadFactory) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	decoders[name] = f
+	keypad = f
+}
+
+// NewKeypad builds the keypad source of the [keypad] table (a keyboard whose
+// keys send commands; it is not a scanner). It opens nothing (Run does).
+func NewKeypad(kp *config.Keypad, env Env, log *slog.Logger) (Source, error) {
+	regMu.Lock()
+	f := keypad
+	regMu.Unlock()
+	if f == nil {
+		return nil, errors.New("devices: keypad: no keyboard transport in this build")
+	}
+	return f(kp, env, log)
 }
 
 // NewSource builds the source for one [[scanner]] table.
@@ -124,17 +139,6 @@ func NewSource(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
 		return nil, fmt.Errorf("devices: scanner %q: unknown type %q (known: %v)", sc.Name, sc.Type, Types())
 	}
 	return f(sc, env, log.With("scanner", sc.Name, "type", sc.Type))
-}
-
-// NewDecoder builds the decoder named name ("serial", "hid-pos", "hid-keyboard") for sc.
-func NewDecoder(name string, sc config.Scanner) (Decoder, error) {
-	regMu.Lock()
-	f, ok := decoders[name]
-	regMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("devices: unknown decoder %q", name)
-	}
-	return f(sc)
 }
 
 // Types lists the registered scanner types.
@@ -149,8 +153,9 @@ func Types() []string {
 	return out
 }
 
-// send delivers ev unless ctx is done; it reports whether ev was delivered.
-func send(ctx context.Context, out chan<- Event, ev Event) bool {
+// Send delivers ev unless ctx is done; it reports whether ev was delivered.
+// Every source sends through it, so none blocks past its cancellation.
+func Send(ctx context.Context, out chan<- Event, ev Event) bool {
 	select {
 	case out <- ev:
 		return true
@@ -242,8 +247,8 @@ func FromConfig(cfg *config.Config, log *slog.Logger) ([]Source, []error) {
 	return out, errs
 }
 
-// sleepCtx waits d or until ctx is done; it reports whether to go on.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx is done; it reports whether to go on.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/serial"
 )
 
 // The installed station's USB gadgets (configfs on the guest's dummy_hcd):
@@ -90,7 +90,7 @@ func gadgetCmd(cmd, gadget string) func(*instVM) error {
 }
 
 func ssi(pattern string) string {
-	b, err := devices.SerialBeepBytes("zebra-ssi", pattern, nil)
+	b, err := serial.BeepBytes("zebra-ssi", pattern, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/capture"
 )
 
 // captureFlags are the flags of `offcircd capture`.
@@ -130,7 +131,7 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	}
 	defer file.Close()
 	fmt.Fprintf(file, "# scanner: %s (type %s)\n", target.name, target.typ)
-	cw, err := devices.NewCaptureWriter(file, target.decoder)
+	cw, err := capture.NewWriter(file, target.decoder)
 	if err != nil {
 		return err
 	}

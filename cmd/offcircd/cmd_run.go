@@ -25,6 +25,7 @@ import (
 	"github.com/offcircd/offcircd/daemon/status"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/console"
 )
 
 // runFlags are the flags of `offcircd run`.
@@ -149,7 +150,7 @@ func trialConsole(msg io.Writer, cfg *config.Config, log *slog.Logger) ([]device
 		fmt.Fprintln(msg, "offcircd: standard input is not a terminal: reading one scan per line from it; stopping at its end")
 	}
 	fmt.Fprintf(msg, "offcircd: without patterns the first scan is the patron and every scan after it an item for that patron: scan %sDONE before the next patron (`offcircd learn` teaches the station your cards and items)\n", cfg.ControlPrefix)
-	src := []devices.Source{devices.NewConsole("console", os.Stdin, log.With("scanner", "console", "type", "console"))}
+	src := []devices.Source{console.New("console", os.Stdin, log.With("scanner", "console", "type", "console"))}
 	var sinks []feedback.Sink
 	if len(cfg.Beepers) == 0 && isTerminal(os.Stdout) {
 		sinks = append(sinks, feedback.NewBellSink(os.Stdout, feedback.RealClock{}))

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	// Every transport: the subcommands build scanners by their type name.
+	_ "github.com/offcircd/offcircd/devices/all"
 )
 
 // Version information, stamped by the linker (-X main.version=...).

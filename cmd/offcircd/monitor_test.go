@@ -13,7 +13,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/capture"
 )
 
 // writeHIDConfig writes a config in dir with body appended and returns its path.
@@ -151,7 +151,7 @@ terminator = "cr"
 	if fi, _ := f.Stat(); fi.Mode().Perm()&0o007 != 0 {
 		t.Errorf("capture file mode %v is world-accessible", fi.Mode())
 	}
-	c, err := devices.ReadCapture(f)
+	c, err := capture.Read(f)
 	if err != nil {
 		t.Fatal(err)
 	}

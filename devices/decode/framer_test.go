@@ -1,0 +1,371 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offcircd/offcircd/config"
+
+	"github.com/offcircd/offcircd/devices"
+
+	"github.com/offcircd/offcircd/devices/internal/devtest"
+)
+
+var serialQuietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// renderSerial is a compact, comparable rendering of events: "scan ]E0|9780306406157"
+// or "bad <sentinel>".
+func renderSerial(evs []devices.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		switch ev.Kind {
+		case devices.KindScan:
+			out = append(out, "scan "+ev.Symbology+"|"+ev.Data)
+		case devices.KindBad:
+			out = append(out, "bad "+framerErrName(ev.Err))
+		default:
+			out = append(out, fmt.Sprintf("kind %d", ev.Kind))
+		}
+	}
+	return out
+}
+
+func framerErrName(err error) string {
+	for _, s := range []struct {
+		n string
+		e error
+	}{{"toolong", ErrFrameTooLong}, {"badbyte", ErrFrameBadByte}, {"empty", ErrFrameEmpty}, {"addon", ErrFrameAddOn}} {
+		if errors.Is(err, s.e) {
+			return s.n
+		}
+	}
+	return fmt.Sprintf("other(%v)", err)
+}
+
+func mustFramer(t testing.TB, sc config.Scanner) *Framer {
+	t.Helper()
+	fc, err := FramerConfigFor(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewFramer(fc, serialQuietLog)
+}
+
+var serialT0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+var framerCases = []struct {
+	name string
+	sc   config.Scanner
+	in   string
+	want []string
+}{
+	{"cr", config.Scanner{Terminator: "cr"}, "12345\r", []string{"scan |12345"}},
+	{"cr with crlf input", config.Scanner{Terminator: "cr"}, "12345\r\n67890\r\n", []string{"scan |12345", "scan |67890"}},
+	{"lf", config.Scanner{Terminator: "lf"}, "A1\nB2\n", []string{"scan |A1", "scan |B2"}},
+	{"lf with crlf input", config.Scanner{Terminator: "lf"}, "A1\r\nB2\r\n", []string{"scan |A1", "scan |B2"}},
+	{"crlf", config.Scanner{Terminator: "crlf"}, "A1\r\nB2\r\n", []string{"scan |A1", "scan |B2"}},
+	{"tab", config.Scanner{Terminator: "tab"}, "A1\tB2\t", []string{"scan |A1", "scan |B2"}},
+	{"tab then crlf", config.Scanner{Terminator: "tab"}, "A1\t\r\nB2\t", []string{"scan |A1", "scan |B2"}},
+	{"default terminator is cr", config.Scanner{}, "X9\r", []string{"scan |X9"}},
+	{"empty lines ignored", config.Scanner{Terminator: "lf"}, "\n\n\nA\n\n", []string{"scan |A"}},
+	{"no terminator yet", config.Scanner{Terminator: "cr"}, "12345", nil},
+	{"aim stripped", config.Scanner{}, "]E09780306406157\r", []string{"scan ]E0|9780306406157"}},
+	{"aim kept", config.Scanner{AIM: "keep"}, "]C0ABC-123\r", []string{"scan ]C0|]C0ABC-123"}},
+	{"aim none", config.Scanner{AIM: "none"}, "]C0ABC\r", []string{"scan |]C0ABC"}},
+	{"aim lower modifier", config.Scanner{}, "]d2010123\r", []string{"scan ]d2|010123"}},
+	{"bracket not aim", config.Scanner{}, "]1ABC\r", []string{"scan |]1ABC"}},
+	{"aim only", config.Scanner{}, "]E0\r", []string{"bad empty"}},
+	{"addon main", config.Scanner{}, "]E09780306406157]E112\r", []string{"scan ]E0|9780306406157"}},
+	{"addon keep", config.Scanner{AddOn: "keep"}, "]E09780306406157]E251299\r", []string{"scan ]E0|978030640615751299"}},
+	{"addon reject", config.Scanner{AddOn: "reject"}, "]E09780306406157]E112\r", []string{"bad addon"}},
+	{"addon combined E3", config.Scanner{}, "]E397803064061571\x32\r", []string{"scan ]E3|9780306406157"}},
+	{"addon combined E3 keep", config.Scanner{AddOn: "keep"}, "]E3978030640615751299\r", []string{"scan ]E3|978030640615751299"}},
+	{"addon aim keep", config.Scanner{AIM: "keep", AddOn: "keep"}, "]E09780306406157]E112\r", []string{"scan ]E0|]E0978030640615712"}},
+	{"addon combined E3 five digits", config.Scanner{}, "]E3978030640615751299\r", []string{"scan ]E3|9780306406157"}},
+	{"addon combined E3 reject", config.Scanner{AddOn: "reject"}, "]E397803064061571\x32\r", []string{"bad addon"}},
+	// Only 13+2 or 13+5 digits are an EAN with add-on; any other length,
+	// or a non-digit, is one code, written whole.
+	{"E3 of 16 digits is one code", config.Scanner{}, "]E39780306406157123\r", []string{"scan ]E3|9780306406157123"}},
+	{"E3 of 14 digits is one code", config.Scanner{}, "]E397803064061571\r", []string{"scan ]E3|97803064061571"}},
+	{"E3 of 15 with a letter is one code", config.Scanner{}, "]E39780306406157A2\r", []string{"scan ]E3|9780306406157A2"}},
+	{"E3 of 15 with a colon is one code", config.Scanner{}, "]E39780306406157:2\r", []string{"scan ]E3|9780306406157:2"}},
+	{"E3 of 15 with a slash is one code", config.Scanner{}, "]E39780306406157/2\r", []string{"scan ]E3|9780306406157/2"}},
+	{"addon E2", config.Scanner{}, "]E09780306406157]E251299\r", []string{"scan ]E0|9780306406157"}},
+	// ']' inside the data is data unless it starts "]E1" or "]E2".
+	{"bracket E3 inside data", config.Scanner{}, "]E0ABC]E3DEF\r", []string{"scan ]E0|ABC]E3DEF"}},
+	{"bracket E0 inside data", config.Scanner{}, "]E0ABC]E0DEF\r", []string{"scan ]E0|ABC]E0DEF"}},
+	{"bracket F1 inside data", config.Scanner{}, "]E0ABC]F1DEF\r", []string{"scan ]E0|ABC]F1DEF"}},
+	{"bracket X2 inside data", config.Scanner{}, "]E0ABC]X2DEF\r", []string{"scan ]E0|ABC]X2DEF"}},
+	{"bracket inside code 128", config.Scanner{}, "]C0AB]E1CD\r", []string{"scan ]C0|AB]E1CD"}},
+	{"bracket at the end", config.Scanner{}, "]E0ABC]\r", []string{"scan ]E0|ABC]"}},
+	{"add-on marker at the very end", config.Scanner{}, "]E0978]E1\r", []string{"scan ]E0|978"}},
+	{"add-on marker at the very end reject", config.Scanner{AddOn: "reject"}, "]E0978]E1\r", []string{"bad addon"}},
+	// The identifier is ']', a letter, then a letter or digit; anything
+	// else is data and stays in the barcode.
+	{"aim code A", config.Scanner{}, "]A0X\r", []string{"scan ]A0|X"}},
+	{"aim code Z", config.Scanner{}, "]Z0X\r", []string{"scan ]Z0|X"}},
+	{"aim code a", config.Scanner{}, "]a0X\r", []string{"scan ]a0|X"}},
+	{"aim code z", config.Scanner{}, "]z0X\r", []string{"scan ]z0|X"}},
+	{"aim modifier 9", config.Scanner{}, "]C9X\r", []string{"scan ]C9|X"}},
+	{"aim modifier A", config.Scanner{}, "]CAX\r", []string{"scan ]CA|X"}},
+	{"aim modifier Z", config.Scanner{}, "]CZX\r", []string{"scan ]CZ|X"}},
+	{"aim modifier a", config.Scanner{}, "]CaX\r", []string{"scan ]Ca|X"}},
+	{"aim modifier z", config.Scanner{}, "]CzX\r", []string{"scan ]Cz|X"}},
+	{"not aim: code @", config.Scanner{}, "]@0X\r", []string{"scan |]@0X"}},
+	{"not aim: code [", config.Scanner{}, "][0X\r", []string{"scan |][0X"}},
+	{"not aim: code `", config.Scanner{}, "]`0X\r", []string{"scan |]`0X"}},
+	{"not aim: code {", config.Scanner{}, "]{0X\r", []string{"scan |]{0X"}},
+	{"not aim: modifier /", config.Scanner{}, "]C/X\r", []string{"scan |]C/X"}},
+	{"not aim: modifier :", config.Scanner{}, "]C:X\r", []string{"scan |]C:X"}},
+	{"not aim: modifier @", config.Scanner{}, "]C@X\r", []string{"scan |]C@X"}},
+	{"not aim: modifier [", config.Scanner{}, "]C[X\r", []string{"scan |]C[X"}},
+	{"not aim: modifier `", config.Scanner{}, "]C`X\r", []string{"scan |]C`X"}},
+	{"not aim: modifier {", config.Scanner{}, "]C{X\r", []string{"scan |]C{X"}},
+	{"not aim: two bytes", config.Scanner{}, "]C\r", []string{"scan |]C"}},
+	{"first and last printable bytes", config.Scanner{}, "!~\r", []string{"scan |!~"}},
+	{"byte before '!'", config.Scanner{}, "A\x1f\r", []string{"bad badbyte"}},
+	{"space inside", config.Scanner{}, "AB CD\r", []string{"bad badbyte"}},
+	{"binary garbage", config.Scanner{}, "\x00\xff\x80\x1b[2J\r", []string{"bad badbyte"}},
+	{"garbage then good", config.Scanner{}, "\x01\x02\rGOOD\r", []string{"bad badbyte", "scan |GOOD"}},
+	{"utf8", config.Scanner{}, "caf\xc3\xa9\r", []string{"bad badbyte"}},
+	{"del", config.Scanner{}, "A\x7f\r", []string{"bad badbyte"}},
+	{"max length ok", config.Scanner{MaxLength: 5}, "12345\r", []string{"scan |12345"}},
+	{"max length ok with aim", config.Scanner{MaxLength: 5}, "]C012345\r", []string{"scan ]C0|12345"}},
+	{"over max length at terminator", config.Scanner{MaxLength: 5}, "123456\r", []string{"bad toolong"}},
+	{"overlong resync", config.Scanner{MaxLength: 5}, strings.Repeat("9", 40) + "\rOK\r", []string{"bad toolong", "scan |OK"}},
+	{"overlong reported once", config.Scanner{MaxLength: 3}, strings.Repeat("x", 100) + "\r", []string{"bad toolong"}},
+	{"ssi ack consumed", config.Scanner{Beep: "zebra-ssi"}, "\x04\xd0\x04\x00\xff\x28A1\r", []string{"scan |A1"}},
+	{"ssi ack from decoder consumed", config.Scanner{Beep: "zebra-ssi"}, "\x04\xd0\x00\x00\xff\x2cA1\r", []string{"scan |A1"}},
+	{"ssi nak consumed", config.Scanner{Beep: "zebra-ssi"}, "\x05\xd1\x00\x00\x01\xff\x25A1\r", []string{"scan |A1"}},
+	{"ssi ack without ssi profile", config.Scanner{}, "\x04\xd0\x04\x00\xff\x28A1\r", []string{"bad badbyte"}},
+	{"eot not ssi", config.Scanner{Beep: "zebra-ssi"}, "\x04AB\r", []string{"bad badbyte"}},
+}
+
+// TestFramer feeds each case whole, byte by byte, and split in two at
+// every byte position: chunk boundaries must never change the result.
+func TestFramer(t *testing.T) {
+	for _, tc := range framerCases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []byte(tc.in)
+			check := func(how string, evs []devices.Event) {
+				t.Helper()
+				got := renderSerial(evs)
+				if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+					t.Errorf("%s: got %q, want %q", how, got, tc.want)
+				}
+				for _, ev := range evs {
+					assertSafeScan(t, ev)
+				}
+			}
+			check("whole", mustFramer(t, tc.sc).Feed(serialT0, in))
+			f := mustFramer(t, tc.sc)
+			var evs []devices.Event
+			for _, c := range in {
+				evs = append(evs, f.Feed(serialT0, []byte{c})...)
+			}
+			check("bytewise", evs)
+			for i := 1; i < len(in); i++ {
+				f := mustFramer(t, tc.sc)
+				evs := f.Feed(serialT0, in[:i])
+				evs = append(evs, f.Feed(serialT0.Add(time.Millisecond), in[i:])...)
+				check(fmt.Sprintf("split at %d", i), evs)
+			}
+		})
+	}
+}
+
+// assertSafeScan checks the invariant the station relies on (devtest).
+func assertSafeScan(t testing.TB, ev devices.Event) {
+	t.Helper()
+	devtest.AssertSafeScan(t, ev, DefaultMaxLength+2*aimLen)
+}
+
+func TestFramerIdle(t *testing.T) {
+	f := mustFramer(t, config.Scanner{Terminator: "idle", IdleGap: config.Duration{Duration: 30 * time.Millisecond}})
+	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
+	var evs []devices.Event
+	evs = append(evs, f.Feed(ms(0), []byte("]E0978"))...)
+	evs = append(evs, f.Idle(ms(10))...) // a short pause inside a code
+	evs = append(evs, f.Feed(ms(20), []byte("0306406157"))...)
+	if len(evs) != 0 {
+		t.Fatalf("code ended early: %q", renderSerial(evs))
+	}
+	evs = f.Idle(ms(49))
+	if len(evs) != 0 {
+		t.Fatalf("ended before idle gap: %q", renderSerial(evs))
+	}
+	evs = f.Idle(ms(50))
+	if got := renderSerial(evs); len(got) != 1 || got[0] != "scan ]E0|9780306406157" {
+		t.Fatalf("got %q", got)
+	}
+	if !evs[0].Time.Equal(ms(20)) {
+		t.Errorf("time = %v, want the last byte's %v", evs[0].Time, ms(20))
+	}
+	// Without Idle calls (a replay), the next chunk's arrival ends the code.
+	evs = f.Feed(ms(100), []byte("A1"))
+	evs = append(evs, f.Feed(ms(200), []byte("B2"))...)
+	evs = append(evs, f.Idle(ms(300))...)
+	if got := strings.Join(renderSerial(evs), ","); got != "scan |A1,scan |B2" {
+		t.Fatalf("got %q", got)
+	}
+	// CR/LF still end codes in idle mode and are not part of them.
+	evs = f.Feed(ms(400), []byte("C3\r\nD4\r\n"))
+	if got := strings.Join(renderSerial(evs), ","); got != "scan |C3,scan |D4" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestFramerTimeout(t *testing.T) {
+	f := mustFramer(t, config.Scanner{Terminator: "cr", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}})
+	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
+	if evs := f.Feed(ms(0), []byte("PART")); len(evs) != 0 {
+		t.Fatal(renderSerial(evs))
+	}
+	if evs := f.Idle(ms(199)); len(evs) != 0 {
+		t.Fatal(renderSerial(evs))
+	}
+	if evs := f.Idle(ms(200)); len(evs) != 0 {
+		t.Fatalf("dropped partial must not be an event: %q", renderSerial(evs))
+	}
+	if got := strings.Join(renderSerial(f.Feed(ms(300), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
+		t.Fatalf("partial glued to the next scan: %q", got)
+	}
+	// The same when the caller never calls Idle.
+	f.Feed(ms(400), []byte("PART"))
+	if got := strings.Join(renderSerial(f.Feed(ms(1000), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
+		t.Fatalf("got %q", got)
+	}
+	// An overlong line without terminator resynchronises at the timeout.
+	g := mustFramer(t, config.Scanner{MaxLength: 3, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}})
+	evs := g.Feed(ms(0), []byte("123456789012345"))
+	evs = append(evs, g.Feed(ms(500), []byte("OK\r"))...)
+	if got := strings.Join(renderSerial(evs), ","); got != "bad toolong,scan |OK" {
+		t.Fatalf("got %q", got)
+	}
+	// Reset (port closed) drops a partial code.
+	f.Feed(ms(2000), []byte("HALF"))
+	f.Reset()
+	if got := strings.Join(renderSerial(f.Feed(ms(2001), []byte("FULL\r"))), ","); got != "scan |FULL" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// An SSI ACK cut short (the scanner reset while answering a beep) must not
+// swallow the next scan: after frame_timeout of silence the packet is given
+// up, and a code arriving exactly then is read as a code.
+func TestFramerSSIPacketTimeout(t *testing.T) {
+	sc := config.Scanner{Beep: "zebra-ssi", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}
+	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name string
+		idle bool // the reader calls Idle at 200 ms (a read timeout) before the code arrives
+	}{
+		{"idle then code", true},
+		{"code ends the silence", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustFramer(t, sc)
+			evs := f.Feed(ms(0), []byte{0x04, 0xd0, 0x04}) // length, ACK, source; status and checksum never come
+			if tt.idle {
+				evs = append(evs, f.Idle(ms(200))...)
+			}
+			evs = append(evs, f.Feed(ms(200), []byte("A12345\r"))...)
+			if got := strings.Join(renderSerial(evs), ","); got != "scan |A12345" {
+				t.Fatalf("got %q, want the code after the cut-off packet", got)
+			}
+		})
+	}
+}
+
+func TestFramerConfigErrors(t *testing.T) {
+	for _, sc := range []config.Scanner{
+		{Terminator: "semicolon"}, {AIM: "drop"}, {AddOn: "both"},
+	} {
+		if _, err := FramerConfigFor(sc); err == nil {
+			t.Errorf("%+v: no error", sc)
+		}
+	}
+	d, err := New("serial", config.Scanner{Terminator: "LF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := renderSerial(d.Feed(serialT0, []byte("Q\n"))); len(got) != 1 || got[0] != "scan |Q" {
+		t.Fatalf("registered decoder: %q", got)
+	}
+}
+
+func FuzzFramer(f *testing.F) {
+	for _, tc := range framerCases {
+		f.Add([]byte(tc.in), uint8(0), uint16(7))
+	}
+	f.Add([]byte("]E09780306406157]E112\r\n"), uint8(3), uint16(1))
+	f.Fuzz(func(t *testing.T, in []byte, mode uint8, seed uint16) {
+		terms := []string{"cr", "lf", "crlf", "tab", "idle"}
+		sc := config.Scanner{
+			Terminator: terms[int(mode)%len(terms)],
+			MaxLength:  int(mode%7) * 5, // 0 = default
+			AIM:        []string{"strip", "keep", "none"}[int(mode/8)%3],
+			AddOn:      []string{"main", "keep", "reject"}[int(mode/32)%3],
+		}
+		if mode&0x80 != 0 {
+			sc.Beep = "zebra-ssi"
+		}
+		fr := mustFramer(t, sc)
+		max := sc.MaxLength
+		if max == 0 {
+			max = DefaultMaxLength
+		}
+		r := rand.New(rand.NewPCG(uint64(seed), 1))
+		now := serialT0
+		for len(in) > 0 {
+			n := 1 + r.IntN(len(in))
+			now = now.Add(time.Duration(r.IntN(80)) * time.Millisecond)
+			evs := fr.Feed(now, in[:n])
+			in = in[n:]
+			if r.IntN(3) == 0 {
+				now = now.Add(time.Duration(r.IntN(800)) * time.Millisecond)
+				evs = append(evs, fr.Idle(now)...)
+			}
+			for _, ev := range evs {
+				assertSafeScan(t, ev)
+				if ev.Kind == devices.KindScan && len(ev.Data) > max {
+					t.Fatalf("scan of %d bytes with max_length %d", len(ev.Data), max)
+				}
+				if ev.Kind == devices.KindScan && !bytes.Contains(ev.Raw, []byte(ev.Data[:1])) {
+					t.Fatalf("scan %q not from raw %q", ev.Data, ev.Raw)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkFramer(b *testing.B) {
+	var stream []byte
+	for i := range 100 {
+		stream = fmt.Appendf(stream, "]E0978030640%04d\r\n", i)
+	}
+	f := mustFramer(b, config.Scanner{Terminator: "cr"})
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	now := serialT0
+	scans := 0
+	for b.Loop() {
+		// 16-byte chunks, like a USB CDC read.
+		for i := 0; i < len(stream); i += 16 {
+			now = now.Add(time.Millisecond)
+			scans += len(f.Feed(now, stream[i:min(i+16, len(stream))]))
+		}
+	}
+	if scans == 0 {
+		b.Fatal("no scans")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(scans), "ns/scan")
+}
