@@ -79,3 +79,34 @@ func TestDamagedLineReasonNamesTheByte(t *testing.T) {
 		t.Fatalf("log does not name byte 5:\n%s", e.logs)
 	}
 }
+
+// A crash while a record was being spooled leaves part of a line at the
+// spool's end. That record was never acknowledged: the part is moved
+// aside as a torn tail, without the damaged-line alarm (nothing
+// acknowledged is missing), and the records before it drain. A spool that
+// ends cleanly has nothing moved aside.
+func TestTornSpoolTailIsNoDamage(t *testing.T) {
+	for _, torn := range []string{"", "1a2b3c4d 2025030"} {
+		e := newEnv(t)
+		os.MkdirAll(e.state, 0o750)
+		spool := string(spoolLine([]byte(line(t, testRec(1))))) + torn
+		os.WriteFile(filepath.Join(e.state, spoolName), []byte(spool), 0o600)
+		s := e.open(t)
+		if st := s.Status(); st.SpoolDepth != 1 || len(st.Damaged) != 0 {
+			t.Errorf("torn tail %q: status %+v, want one record pending and no damage", torn, st)
+		}
+		side, _ := filepath.Glob(filepath.Join(e.state, spoolName+tornMark+"*"))
+		if want := min(len(torn), 1); len(side) != want {
+			t.Errorf("torn tail %q: torn side files %v, want %d", torn, side, want)
+		}
+		if err := s.Drain(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := e.content(t), line(t, testRec(1)); got != want {
+			t.Errorf("torn tail %q: data file %q, want %q", torn, got, want)
+		}
+		if st := s.Status(); st.Degraded {
+			t.Errorf("torn tail %q: still degraded after the drain: %+v", torn, st)
+		}
+	}
+}

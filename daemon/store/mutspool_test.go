@@ -116,6 +116,32 @@ func TestDrainedSpoolEmptiedAfterDrain(t *testing.T) {
 	}
 }
 
+// Spooled records wait through any number of restarts until they are
+// drained: a station restarted twice while the share is down (staff
+// trying to fix it) still has every record, in order.
+func TestSpoolSurvivesRestarts(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	mustAppend(t, s, 1, true)
+	s.Close()
+	for restart := 1; restart <= 2; restart++ {
+		s = e.open(t)
+		if st := s.Status(); st.SpoolDepth != 2 {
+			t.Fatalf("restart %d: %d records pending, want 2", restart, st.SpoolDepth)
+		}
+		s.Close()
+	}
+	s = e.open(t)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), linesOf(t, 0, 2); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+}
+
 // A spool holding only damaged lines: Open moves them to a side file and
 // empties the spool. After staff checked and deleted the side file, a
 // restart must not find the same lines again, set them aside a second
