@@ -151,3 +151,32 @@ func TestCleanStartReportsNoDamage(t *testing.T) {
 		}
 	}
 }
+
+// The drain log's last intent names a line that was undone from the spool
+// and replaced by another of the same length, which the data file already
+// holds at the intent's place (the same loan scanned again and written
+// directly before the share failed once more). The spooled copy is a
+// record of its own, acknowledged: it must be drained, not taken for the
+// intent's line.
+func TestIntentForAReplacedLineOfTheSameLength(t *testing.T) {
+	l := func(i int) string { return line(t, testRec(i)) }
+	y, r := l(2), l(4) // loans of the same length
+	if len(y) != len(r) {
+		t.Fatal("test records differ in length")
+	}
+	e := newEnv(t)
+	os.MkdirAll(e.data, 0o750)
+	os.MkdirAll(e.state, 0o750)
+	os.WriteFile(e.path(), []byte(l(0)+y), 0o640)
+	os.WriteFile(filepath.Join(e.state, spoolName), spoolLine([]byte(y)), 0o600)
+	id := dataID(t, e)
+	in := intent{SpoolOff: 0, Len: len(r), CRC: crc32.ChecksumIEEE([]byte(r)), DataSize: int64(len(l(0))), ID: id}
+	os.WriteFile(filepath.Join(e.state, drainLogName), in.marshal(), 0o600)
+	s := e.open(t)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), l(0)+y+y; got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+}

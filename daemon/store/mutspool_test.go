@@ -252,3 +252,85 @@ func TestDrainBacksOffWhileFailing(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// After damaged lines were set aside at start (the spool had no drain log
+// yet), the emptied spool still takes records when the data file fails:
+// nothing is refused as not stored.
+func TestSpoolTakesRecordsAfterDamageSetAside(t *testing.T) {
+	e := newEnv(t)
+	os.MkdirAll(e.state, 0o750)
+	good := spoolLine([]byte(line(t, testRec(2))))
+	bad := strings.Replace(string(good), "P0000002", "P0000003", 1)
+	os.WriteFile(filepath.Join(e.state, spoolName), []byte(bad), 0o600)
+	s := e.open(t)
+	blockData(s)
+	mustAppend(t, s, 4, true)
+	mustAppend(t, s, 5, true)
+	s.Close()
+	s = e.open(t)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), linesOf(t, 4, 6); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+}
+
+// A second outage after the spool was drained once: its records, too,
+// survive a restart before they are drained.
+func TestSecondOutageSurvivesRestart(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	unblockData(s)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	blockData(s)
+	mustAppend(t, s, 1, true)
+	mustAppend(t, s, 2, true)
+	s.Close()
+	s = e.open(t)
+	if st := s.Status(); st.SpoolDepth != 2 {
+		t.Fatalf("after restart %d records pending, want 2", st.SpoolDepth)
+	}
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), linesOf(t, 0, 3); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+}
+
+// A drain whose write to the data file hangs (the share stops answering
+// mid-write) and then lands: the record is in the data file once, not
+// drained a second time from the spool.
+func TestDrainWriteThatHangsThenLandsIsWrittenOnce(t *testing.T) {
+	e := newEnv(t)
+	tr := newTracer(e.path())
+	s := e.openTraced(t, tr, time.Minute)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	mustAppend(t, s, 1, true)
+	unblockData(s)
+	s.mu.Lock()
+	s.timeout = 100 * time.Millisecond // the held write always overruns it
+	s.mu.Unlock()
+	tr.holdAt = "write"
+	if err := s.Drain(); err == nil {
+		t.Fatal("Drain succeeded with its write held")
+	}
+	<-tr.held
+	close(tr.hold)
+	s.mu.Lock()
+	s.timeout = time.Minute
+	s.mu.Unlock()
+	waitFor(t, func() bool { return s.Drain() == nil && s.Status().SpoolDepth == 0 })
+	if got, want := e.content(t), linesOf(t, 0, 2); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+	if st := s.Status(); st.Appended != 2 || st.Degraded {
+		t.Fatalf("status %+v", st)
+	}
+}
