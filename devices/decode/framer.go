@@ -269,6 +269,18 @@ func (f *Framer) Reset() {
 	f.discarding = false
 }
 
+// Resume tells the framer that its reader was busy until t handing the
+// events of the last chunk on (a station slow to take a scan): the time
+// until t is not silence on the line, because bytes that arrived meanwhile
+// were waiting in the driver. Without it a code split over two reads lost
+// its first part when the station took longer than frame_timeout, and the
+// rest became a scan of its own.
+func (f *Framer) Resume(t time.Time) {
+	if t.After(f.last) {
+		f.last = t
+	}
+}
+
 // Waiting reports whether nothing is buffered that a timer must end (no
 // partial code, SSI packet or overlong line being skipped), so the reader
 // may block until the next byte instead of polling.

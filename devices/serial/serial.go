@@ -362,6 +362,10 @@ func (s *Serial) read(ctx context.Context, p serialPort, path string, fr *decode
 				return nil
 			}
 		}
+		if len(evs) > 0 {
+			// Send waits for the station: silence is counted from here.
+			fr.Resume(time.Now())
+		}
 		if err != nil {
 			return err
 		}
