@@ -422,13 +422,25 @@ func TestWineMSI(t *testing.T) {
 	compareFiles(t, dat, filepath.Join(scenario, "expected.dat"))
 	records := bytes.Count(linDat, []byte("\r\n"))
 
-	// 3. offcircd status, as an administrator types it.
-	st := wineTool(t, time.Minute, installed, "status")
-	out := string(st.stdout)
-	for _, want := range []string{"running [windows-service]", `C:\ProgramData\offcircd\state\status.json`, `C:\Alma Offline Circulation\OffCirc\files\OffCirc.dat`, fmt.Sprintf(", %d in total", records)} {
-		if !strings.Contains(out, want) {
-			t.Errorf("offcircd status lacks %q:\n%s", want, st)
+	// 3. offcircd status, as an administrator types it. The status file is
+	// written after the record is acknowledged, so the last record's count
+	// may reach it a moment after the record reached OffCirc.dat: ask again
+	// for a while before calling a line missing.
+	wants := []string{"running [windows-service]", `C:\ProgramData\offcircd\state\status.json`, `C:\Alma Offline Circulation\OffCirc\files\OffCirc.dat`, fmt.Sprintf(", %d in total", records)}
+	var st result
+	var missing []string
+	waitFor(15*time.Second, func() bool {
+		st = wineTool(t, time.Minute, installed, "status")
+		missing = missing[:0]
+		for _, want := range wants {
+			if !strings.Contains(string(st.stdout), want) {
+				missing = append(missing, want)
+			}
 		}
+		return len(missing) == 0
+	})
+	for _, want := range missing {
+		t.Errorf("offcircd status lacks %q:\n%s", want, st)
 	}
 	if st.code != 0 {
 		t.Errorf("offcircd status of a running service: %s", st)
