@@ -78,7 +78,7 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 		// stays. After a failed fsync the kernel may have marked the pages
 		// clean, so the line is never assumed to be on disk. If even the
 		// truncate fails, the caller must look (checkPlacement).
-		if terr := f.Truncate(size); terr == nil && syncFile(f) == nil {
+		if s.takeBack(f, path, size) == nil {
 			return placement{}, &takenBackError{err}
 		}
 		return placement{}, err
@@ -91,6 +91,18 @@ func (s *Store) appendFile(path string, line []byte, before func(size int64, id 
 		}
 	}
 	return placement{id: id, off: size}, nil
+}
+
+// takeBack cuts f (path) back to size and fsyncs it: a line whose write or
+// fsync failed is certainly not in the file afterwards.
+func (s *Store) takeBack(f *os.File, path string, size int64) error {
+	if err := s.step("truncate", path); err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return syncFile(f)
 }
 
 // openLocked is openFile plus the exclusive advisory lock (lockFile) that

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,6 +158,62 @@ func TestEveryChangeIsFsynced(t *testing.T) {
 		mustAppend(t, s, 1, true)
 		fs.syncedAt(t, "line taken back", e.path(), before)
 		fs.durable(t, "spooled instead", filepath.Join(e.state, spoolName), false)
+	})
+	t.Run("a line whose take-back failed is cut off by the check", func(t *testing.T) {
+		// The fsync failed and so did the truncate that takes the line
+		// back: the store looks (checkPlacement), finds the line last and
+		// cuts it off. That cut must be on disk before the record is
+		// acknowledged from the spool, or a power cut brings the line back
+		// beside its spooled copy: a double.
+		e := newEnv(t)
+		fs := watchFsyncs(t)
+		tr := newTracer(e.path())
+		s := e.openTraced(t, tr, time.Minute)
+		mustAppend(t, s, 0, false)
+		before := int64(len(e.content(t)))
+		tr.failAt = "sync truncate"
+		fs.reset()
+		mustAppend(t, s, 1, true)
+		if got, want := e.content(t), line(t, testRec(0)); got != want {
+			t.Fatalf("data file %q, want %q: the failed line must be cut off", got, want)
+		}
+		fs.syncedAt(t, "line cut off by the check", e.path(), before)
+		fs.durable(t, "spooled instead", filepath.Join(e.state, spoolName), false)
+	})
+	t.Run("a line found after a crash is fsynced before its spooled copy is dropped", func(t *testing.T) {
+		// A station died while its hung write was open: the drain log
+		// names the spooled record and where in the data file it may have
+		// landed. The line is there, written but perhaps never fsynced:
+		// the restart fsyncs it before counting the spooled copy as done.
+		l0, l1 := line(t, testRec(0)), line(t, testRec(1))
+		e := newEnv(t)
+		os.MkdirAll(e.data, 0o750)
+		os.MkdirAll(e.state, 0o750)
+		os.WriteFile(e.path(), []byte(l0+l1), 0o640)
+		os.WriteFile(filepath.Join(e.state, spoolName), spoolLine([]byte(l1)), 0o600)
+		f, err := os.Open(e.path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := fileIdentity(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := intent{SpoolOff: 0, Len: len(l1), CRC: crc32.ChecksumIEEE([]byte(l1)), DataSize: int64(len(l0)), ID: id}
+		os.WriteFile(filepath.Join(e.state, drainLogName), in.marshal(), 0o600)
+		fs := watchFsyncs(t)
+		s := e.open(t)
+		if st := s.Status(); st.SpoolDepth != 0 {
+			t.Fatalf("spooled copy of a landed line still pending: %+v", st)
+		}
+		fs.syncedAt(t, "landed line", e.path(), int64(len(l0+l1)))
+		if err := s.Drain(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := e.content(t), l0+l1; got != want {
+			t.Fatalf("data file %q, want %q", got, want)
+		}
 	})
 	t.Run("undo", func(t *testing.T) {
 		e := newEnv(t)

@@ -19,7 +19,7 @@ type tracer struct {
 	holdAt  string        // step of the data file to hold ("" = none)
 	hold    chan struct{} // closed to let the held step return
 	held    chan struct{} // closed when the step is being held
-	failAt  string        // step of the data file that fails, once
+	failAt  string        // steps of the data file that fail, each once (space-separated)
 	holding bool
 }
 
@@ -46,13 +46,21 @@ func (tr *tracer) step(name, path string) error {
 		<-tr.hold
 	}
 	tr.mu.Lock()
-	fail := who == "data" && name == tr.failAt
-	if fail {
-		tr.failAt = "" // once
+	fail := false
+	if who == "data" {
+		var rest []string
+		for _, f := range strings.Fields(tr.failAt) {
+			if f == name && !fail {
+				fail = true // once
+				continue
+			}
+			rest = append(rest, f)
+		}
+		tr.failAt = strings.Join(rest, " ")
 	}
 	tr.mu.Unlock()
 	if fail {
-		return errors.New("injected fsync failure")
+		return errors.New("injected " + name + " failure")
 	}
 	return nil
 }
@@ -97,7 +105,7 @@ func TestSyncOrder(t *testing.T) {
 	tr.reset()
 	tr.failAt = "sync"
 	mustAppend(t, s, 2, true)
-	if got, want := tr.got(), "open:data write:data sync:data open:spool write:spool sync:spool ack:spool"; got != want {
+	if got, want := tr.got(), "open:data write:data sync:data truncate:data open:spool write:spool sync:spool ack:spool"; got != want {
 		t.Fatalf("steps with a failing fsync %q, want %q", got, want)
 	}
 	if got, want := e.content(t), line(t, testRec(1)); got != want {

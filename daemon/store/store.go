@@ -100,8 +100,10 @@ type Store struct {
 	// with its error: the crash test spools without mounting anything.
 	failData func() error
 	// trace, set only by tests, sees each step of an append in order
-	// ("write", "sync" with the file, "ack" as Append returns); an error it
-	// returns for "sync" is taken as a failed fsync.
+	// ("open", "write", "sync" with the file, "truncate" before a failed
+	// line is taken back, "ack" as Append returns); an error it returns
+	// for "sync" is taken as a failed fsync, for "truncate" as a failed
+	// truncate (the line stays in the file).
 	trace func(step, path string) error
 }
 
@@ -609,8 +611,8 @@ func (s *Store) Report() {
 	s.opts.OnStatus(st)
 }
 
-// step reports an append step to the test trace; its error (for "sync")
-// stands for a failed fsync.
+// step reports an append step to the test trace; its error stands for a
+// failed fsync ("sync") or truncate ("truncate").
 func (s *Store) step(name, path string) error {
 	if s.trace == nil {
 		return nil
