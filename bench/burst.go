@@ -21,7 +21,8 @@ type burstResult struct {
 	scanners, perScanner int
 	elapsed              time.Duration // first pty write → last record in the file
 	floorN               int
-	floorElapsed         time.Duration // floorN sequential floor writes
+	floorBefore          time.Duration // floorN sequential floor writes just before the burst
+	floorAfter           time.Duration // and floorN just after it
 	check                burstCheck
 }
 
@@ -29,7 +30,22 @@ func (r *burstResult) rate() float64 {
 	return float64(r.scanners*r.perScanner) / r.elapsed.Seconds()
 }
 
-func (r *burstResult) floorRate() float64 { return float64(r.floorN) / r.floorElapsed.Seconds() }
+// floorRate is the floor writes' rate before and after the burst taken
+// together: a shared disk whose speed drifts during the run moves the
+// floor with the burst instead of against it.
+func (r *burstResult) floorRate() float64 {
+	return float64(2*r.floorN) / (r.floorBefore + r.floorAfter).Seconds()
+}
+
+func floorWrites(path string, n int) (time.Duration, error) {
+	t := time.Now()
+	for range n {
+		if _, err := floorWrite(path, floorLine); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t), nil
+}
 
 // burstCheck is what the data file holds after a burst.
 type burstCheck struct {
@@ -45,8 +61,8 @@ func burstItem(s, n int) string { return fmt.Sprintf("B%d-%06d", s, n) }
 
 // runBurst has each of scanners pty scanners send perScanner scans as fast
 // as the pty takes them, all at once, and times until the last record is in
-// the data file. Just before, floorN floor writes measure the folder's
-// sequential fsync rate.
+// the data file. Just before and just after, floorN floor writes each
+// measure the folder's sequential fsync rate.
 func runBurst(dir string, scanners, perScanner, floorN int, timeout time.Duration) (*burstResult, error) {
 	p, err := startPipeline(dir, scanners)
 	if err != nil {
@@ -55,18 +71,14 @@ func runBurst(dir string, scanners, perScanner, floorN int, timeout time.Duratio
 	defer p.stop()
 	r := &burstResult{scanners: scanners, perScanner: perScanner, floorN: floorN}
 	floorPath := filepath.Join(filepath.Dir(p.dataPath), "floor.dat")
-	t := time.Now()
-	for range floorN {
-		if _, err := floorWrite(floorPath, floorLine); err != nil {
-			return nil, err
-		}
+	if r.floorBefore, err = floorWrites(floorPath, floorN); err != nil {
+		return nil, err
 	}
-	r.floorElapsed = time.Since(t)
 
 	want := scanners * perScanner
 	var wg sync.WaitGroup
 	werr := make(chan error, scanners)
-	t = time.Now()
+	t := time.Now()
 	for s, m := range p.masters {
 		wg.Add(1)
 		go func() {
@@ -85,6 +97,9 @@ func runBurst(dir string, scanners, perScanner, floorN int, timeout time.Duratio
 	close(werr)
 	if err := errors.Join(err, <-werr); err != nil {
 		return nil, fmt.Errorf("%w (%d of %d records after %s; daemon said: %v)", err, lines, want, r.elapsed.Round(time.Millisecond), p.logs.problems)
+	}
+	if r.floorAfter, err = floorWrites(floorPath, floorN); err != nil {
+		return nil, err
 	}
 	if err := p.stop(); err != nil {
 		return nil, err
