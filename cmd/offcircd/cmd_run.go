@@ -26,6 +26,8 @@ import (
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
 	"github.com/offcircd/offcircd/devices/console"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // runFlags are the flags of `offcircd run`.
@@ -85,7 +87,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	if asService && logFile == "" && runtime.GOOS == "windows" {
 		// A Windows service's stderr goes nowhere: keep the full log beside the spool.
 		logFile = filepath.Join(cfg.StateDir, "offcircd.log")
-		os.MkdirAll(cfg.StateDir, 0o750)
+		privdir.MkdirAll(cfg.StateDir)
 	}
 	stderr := cmd.ErrOrStderr()
 	if asService && runtime.GOOS == "windows" {

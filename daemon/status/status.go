@@ -20,6 +20,8 @@ import (
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/internal/atomicfile"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // FileName is the status file's name inside state_dir.
@@ -105,7 +107,7 @@ func Write(path string, s Status) error {
 		return fmt.Errorf("status: %w", err)
 	}
 	b = append(b, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := privdir.MkdirAll(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
 	// No patron data inside: readable by anyone who may run `offcircd status`.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // ArchiveDir is the folder inside the data folder that receives archived files.
@@ -55,7 +57,7 @@ func Archive(dataDir, fileName string, now time.Time) (string, error) {
 		return "", fmt.Errorf("store: archive: %s is empty: %w", src, ErrNothingToArchive)
 	}
 	dir := filepath.Join(dataDir, ArchiveDir)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := privdir.MkdirAll(dir); err != nil {
 		return "", wrapClass("archive", err)
 	}
 	ext := filepath.Ext(fileName)

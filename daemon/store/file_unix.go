@@ -94,3 +94,7 @@ func classifyPlatform(err error) error {
 	}
 	return nil
 }
+
+// readableByOthers is whether every user of the machine may read the file
+// behind fi: its mode gives "other" any right.
+func readableByOthers(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o007 != 0 }

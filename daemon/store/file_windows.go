@@ -101,3 +101,9 @@ func classifyPlatform(err error) error {
 	}
 	return nil
 }
+
+// readableByOthers is false on Windows: Go reports the mode 0666 for every
+// file that is not read-only, so the Unix test would warn on every start.
+// Who may read the file is its folder's ACL; the folders the station
+// creates get a private one (internal/privdir).
+func readableByOthers(os.FileInfo) bool { return false }

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // State-directory file names.
@@ -422,7 +423,7 @@ func (s *Store) probeLocked() error {
 // probeData opens the data file for appending, creating it (and its folder)
 // when missing, as the next record would.
 func (s *Store) probeData() error {
-	if err := os.MkdirAll(s.opts.DataDir, 0o750); err != nil {
+	if err := privdir.MkdirAll(s.opts.DataDir); err != nil {
 		return wrapClass("creating data folder", err)
 	}
 	f, created, err := openLocked(s.dataPath, true, s.opts.FileMode)

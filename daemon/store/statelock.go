@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // LockFileName is the station's lock file in state_dir. While a station
@@ -75,7 +77,7 @@ type StateLock struct{ f *os.File }
 // is the kernel's (flock, LockFileEx), so a killed station's lock is gone
 // with the process; a stale lock file's text is only overwritten.
 func LockState(dir string, me Owner) (*StateLock, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := privdir.MkdirAll(dir); err != nil {
 		return nil, wrapClass("creating state folder", err)
 	}
 	path := filepath.Join(dir, LockFileName)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/offcircd/offcircd/encoder"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // Options configure a Store.
@@ -151,7 +153,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.sp.path = filepath.Join(opts.StateDir, spoolName)
 	s.sp.logPath = filepath.Join(opts.StateDir, drainLogName)
-	if err := os.MkdirAll(opts.StateDir, 0o750); err != nil {
+	if err := privdir.MkdirAll(opts.StateDir); err != nil {
 		return nil, stateErr(wrapClass("creating state folder "+opts.StateDir, err))
 	}
 	// The data folder may be missing, unwritable or hung (a share): none of
@@ -191,7 +193,7 @@ func stateErr(err error) error {
 
 // prepareData creates the data folder and checks the data file at start.
 func (s *Store) prepareData() error {
-	if err := os.MkdirAll(s.opts.DataDir, 0o750); err != nil {
+	if err := privdir.MkdirAll(s.opts.DataDir); err != nil {
 		return wrapClass("creating data folder", err)
 	}
 	return s.repairAtOpen()
@@ -213,7 +215,7 @@ func (s *Store) repairAtOpen() error {
 	if err != nil {
 		return wrapClass("data file", err)
 	}
-	if fi.Mode().Perm()&0o007 != 0 {
+	if readableByOthers(fi) {
 		s.log.Warn("store: data file is readable by every user; patron IDs are personal data",
 			"file", s.dataPath, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 	}
