@@ -447,8 +447,13 @@ func checkBeeps(t *testing.T, path string, patterns []string) {
 			line = fmt.Sprintf("missing, want %v", want[i])
 		default:
 			g, w := tones[i], want[i]
+			// Pitch and order are the guest's; durations are the host's
+			// too: on a loaded host TCG delays the guest timer that stops a
+			// tone (measured up to 209 ms for a 60 ms marker at load 19).
+			// A speaker that is never switched off, or a tone cut off by the
+			// next beep, still falls outside these bounds.
 			good = g.Freq > w.Freq*0.95 && g.Freq < w.Freq*1.05 &&
-				g.Dur > w.Dur*6/10 && g.Dur < w.Dur*16/10
+				g.Dur > w.Dur/2 && g.Dur < w.Dur+400*time.Millisecond
 			line = fmt.Sprintf("measured %4.0f Hz %4d ms, want %4.0f Hz %4d ms", g.Freq, g.Dur.Milliseconds(), w.Freq, w.Dur.Milliseconds())
 		}
 		name := ""
