@@ -1,0 +1,201 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The status (and the status file staff read) says why the store is
+// degraded: at a start with records left in the spool, that they are
+// waiting; with the data folder unusable as well, what is wrong with it.
+func TestStartStatusSaysWhy(t *testing.T) {
+	t.Run("records waiting", func(t *testing.T) {
+		e := newEnv(t)
+		s := e.open(t)
+		blockData(s)
+		mustAppend(t, s, 0, true)
+		s.Close()
+		s = e.open(t)
+		st := s.Status()
+		if !st.Degraded || !strings.Contains(st.LastError, "spooled by an earlier run") {
+			t.Fatalf("status %+v: want the waiting records named", st)
+		}
+	})
+	t.Run("data folder unusable too", func(t *testing.T) {
+		e := newEnv(t)
+		s := e.open(t)
+		blockData(s)
+		mustAppend(t, s, 0, true)
+		s.Close()
+		// The data folder's place is taken by a file: it cannot be created.
+		os.RemoveAll(e.data)
+		os.WriteFile(e.data, nil, 0o640)
+		s = e.open(t)
+		st := s.Status()
+		if !st.Degraded || !strings.Contains(st.LastError, "data folder") {
+			t.Fatalf("status %+v: want the data folder's problem named", st)
+		}
+	})
+}
+
+// A data file every user can read (patron IDs are personal data) is
+// warned about at start; one with the store's own mode is not.
+func TestWorldReadableDataFileWarned(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no unix modes")
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+		e := newEnv(t)
+		os.MkdirAll(e.data, 0o750)
+		os.WriteFile(e.path(), []byte(line(t, testRec(0))), mode)
+		os.Chmod(e.path(), mode)
+		e.open(t)
+		warned := strings.Contains(e.logs.String(), "readable by every user")
+		if want := mode&0o007 != 0; warned != want {
+			t.Errorf("mode %04o: warned %v, want %v:\n%s", mode, warned, want, e.logs)
+		}
+	}
+}
+
+// When neither the data file nor the spool can be written, the refusal
+// (and the status) names both causes: the full disk of the data file,
+// not some other reason.
+func TestNotStoredNamesTheDataFileCause(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s) // disk full
+	spool := filepath.Join(e.state, spoolName)
+	os.Remove(spool)
+	if err := os.Mkdir(spool, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Append(testRec(0))
+	if !errors.Is(err, ErrNotStored) {
+		t.Fatalf("err %v, want ErrNotStored", err)
+	}
+	st := s.Status()
+	for _, msg := range []string{err.Error(), st.LastError} {
+		if !strings.Contains(msg, "disk full") || !strings.Contains(msg, "spool") {
+			t.Errorf("%q: want the data file's full disk and the spool named", msg)
+		}
+	}
+	if !st.NotStored {
+		t.Errorf("status %+v: want NotStored", st)
+	}
+}
+
+// While a write to the data file hangs, later records go to the spool
+// without touching the data file; when the share answers, every record is
+// in the data file exactly once, in order, whether the hung one landed
+// or not.
+func TestRecordsDuringAHungWriteOnceInOrder(t *testing.T) {
+	for _, landed := range []bool{true, false} {
+		name := "lands"
+		if !landed {
+			name = "fails"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			tr := newTracer(e.path())
+			s := e.openTraced(t, tr, 100*time.Millisecond) // the held write always overruns it
+			tr.holdAt = "sync"
+			mustAppend(t, s, 0, true)
+			<-tr.held
+			for i := 1; i <= 3; i++ {
+				mustAppend(t, s, i, true)
+			}
+			if !landed {
+				tr.mu.Lock()
+				tr.failAt = "sync"
+				tr.mu.Unlock()
+			}
+			close(tr.hold)
+			s.mu.Lock()
+			s.timeout = time.Minute // a loaded machine must not hang the drain too
+			s.mu.Unlock()
+			waitFor(t, func() bool { return s.Drain() == nil && s.Status().SpoolDepth == 0 })
+			if got, want := e.content(t), linesOf(t, 0, 4); got != want {
+				t.Fatalf("data file %q\nwant %q", got, want)
+			}
+			if st := s.Status(); st.Appended != 4 {
+				t.Fatalf("status %+v", st)
+			}
+		})
+	}
+}
+
+// A restart while a write still hangs (the old process's write holds the
+// data file's lock): the records spooled meanwhile are all kept, and the
+// hung one is in the data file exactly once, whether it landed or not.
+func TestRestartDuringAHungWriteKeepsEveryRecord(t *testing.T) {
+	for _, landed := range []bool{true, false} {
+		name := "lands"
+		if !landed {
+			name = "fails"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			tr := newTracer(e.path())
+			s := e.openTraced(t, tr, 100*time.Millisecond)
+			tr.holdAt = "sync"
+			mustAppend(t, s, 0, true)
+			<-tr.held
+			mustAppend(t, s, 1, true)
+			s.Close() // restarted; the hung write lives on
+
+			o := e.opts()
+			o.WriteTimeout = 100 * time.Millisecond
+			s2, err := Open(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			if !landed {
+				tr.mu.Lock()
+				tr.failAt = "sync"
+				tr.mu.Unlock()
+			}
+			close(tr.hold)
+			waitFor(t, func() bool { return s2.Drain() == nil && s2.Status().SpoolDepth == 0 })
+			if got, want := e.content(t), linesOf(t, 0, 2); got != want {
+				t.Fatalf("data file %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+// Started while the data file does not answer (another station hung
+// holding its lock): the start waits the write timeout once, and then
+// every scan is spooled at once, without waiting for the data file again;
+// once it answers, the records drain in order.
+func TestScansSpooledAtOnceWhileHungSinceStart(t *testing.T) {
+	e := newEnv(t)
+	os.MkdirAll(e.data, 0o750)
+	os.WriteFile(e.path(), []byte(line(t, testRec(0))), 0o640)
+	holder := otherStation(t, e.path())
+	o := e.opts()
+	const timeout = time.Second
+	o.WriteTimeout = timeout
+	s, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 1; i <= 2; i++ {
+		start := time.Now()
+		mustAppend(t, s, i, true)
+		if d := time.Since(start); d >= timeout {
+			t.Fatalf("scan %d took %v: it waited for the hung data file again", i, d)
+		}
+	}
+	holder.Close()
+	waitFor(t, func() bool { return s.Drain() == nil && s.Status().SpoolDepth == 0 })
+	if got, want := e.content(t), linesOf(t, 0, 3); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+}
