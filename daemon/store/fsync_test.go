@@ -83,6 +83,19 @@ func (fs *fsyncs) syncedAfter(t *testing.T, what, dir, file string) {
 	t.Fatalf("%s: %s not fsynced after %s; fsyncs: %v", what, dir, file, fs.seen)
 }
 
+// synced fails the test unless path was fsynced since the reset.
+func (fs *fsyncs) synced(t *testing.T, what, path string) {
+	t.Helper()
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, s := range fs.seen {
+		if s.path == path {
+			return
+		}
+	}
+	t.Fatalf("%s: %s never fsynced; fsyncs: %v", what, path, fs.seen)
+}
+
 // syncedAt fails the test unless path was fsynced at size since the reset.
 func (fs *fsyncs) syncedAt(t *testing.T, what, path string, size int64) {
 	t.Helper()
@@ -214,6 +227,42 @@ func TestEveryChangeIsFsynced(t *testing.T) {
 		if got, want := e.content(t), l0+l1; got != want {
 			t.Fatalf("data file %q, want %q", got, want)
 		}
+	})
+	t.Run("records drained into a data file the probe created", func(t *testing.T) {
+		// The data file did not exist while records were spooled: the probe
+		// that finds the folder writable again creates it, and the drained
+		// records' file name must survive a power cut like any new file's.
+		e := newEnv(t)
+		fs := watchFsyncs(t)
+		s := e.open(t)
+		blockData(s)
+		mustAppend(t, s, 0, true)
+		unblockData(s)
+		if _, err := os.Stat(e.path()); err == nil {
+			t.Fatal("data file exists before the drain")
+		}
+		fs.reset()
+		if err := s.Drain(); err != nil {
+			t.Fatal(err)
+		}
+		fs.durable(t, "drained record in a new data file", e.path(), true)
+		if got, want := e.content(t), linesOf(t, 0, 1); got != want {
+			t.Fatalf("file %q, want %q", got, want)
+		}
+	})
+	t.Run("archive", func(t *testing.T) {
+		// Both folders' entries are durable after the move: a power cut
+		// must not bring the old name back (records uploaded twice) nor
+		// lose the archived file.
+		e := newEnv(t)
+		s := e.open(t)
+		mustAppend(t, s, 0, false)
+		fs := watchFsyncs(t)
+		if _, err := Archive(e.data, "OffCirc.dat", t0); err != nil {
+			t.Fatal(err)
+		}
+		fs.synced(t, "archive folder", filepath.Join(e.data, ArchiveDir))
+		fs.synced(t, "data folder", e.data)
 	})
 	t.Run("undo", func(t *testing.T) {
 		e := newEnv(t)
