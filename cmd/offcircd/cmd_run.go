@@ -94,7 +94,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 		// No console: a failing write there would also stop the file copy.
 		stderr = io.Discard
 	}
-	log, closeLog, err := newLogger(stderr, f.logFormat, level, logFile)
+	log, closeLog, err := newLoggerTo(stderr, asService && stderrIsJournal(), f.logFormat, level, logFile)
 	if err != nil {
 		if sysLog != nil {
 			sysLog.Error("offcircd cannot start: " + err.Error())
@@ -257,9 +257,29 @@ func loadConfig(path string) (*config.Config, error) {
 
 // newLogger builds the slog logger: text or JSON to w, and also to file when set.
 func newLogger(w io.Writer, format, level, file string) (*slog.Logger, func(), error) {
+	return newLoggerTo(w, false, format, level, file)
+}
+
+// newLoggerTo is newLogger with journal set when w is the journal's stream:
+// its lines then carry their priority (journalHandler); the log file's do
+// not.
+func newLoggerTo(w io.Writer, journal bool, format, level, file string) (*slog.Logger, func(), error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(strings.ToUpper(orDefault(level, "info")))); err != nil {
 		return nil, nil, usageErr("bad log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	mk := func(w io.Writer) slog.Handler {
+		if format == "json" {
+			return slog.NewJSONHandler(w, opts)
+		}
+		return slog.NewTextHandler(w, opts)
+	}
+	var h slog.Handler
+	if journal {
+		h = newJournalHandler(w, mk)
+	} else {
+		h = mk(w)
 	}
 	closer := func() {}
 	if file != "" {
@@ -267,15 +287,8 @@ func newLogger(w io.Writer, format, level, file string) (*slog.Logger, func(), e
 		if err != nil {
 			return nil, nil, err
 		}
-		w = io.MultiWriter(w, lf)
+		h = slog.NewMultiHandler(h, mk(lf))
 		closer = func() { lf.Close() }
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	var h slog.Handler
-	if format == "json" {
-		h = slog.NewJSONHandler(w, opts)
-	} else {
-		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(h), closer, nil
 }

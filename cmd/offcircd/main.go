@@ -77,7 +77,11 @@ func execute(args []string) int {
 	} else if isCobraUsage(err) {
 		code = 2
 	}
-	fmt.Fprintln(os.Stderr, "offcircd:", err)
+	prefix := ""
+	if stderrIsJournal() {
+		prefix = journalPriorities[3] // the journal keeps it as an error, not as info
+	}
+	fmt.Fprintln(os.Stderr, prefix+"offcircd:", err)
 	return code
 }
 

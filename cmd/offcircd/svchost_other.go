@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/coreos/go-systemd/v22/journal"
 	"github.com/kardianos/service"
 
 	offsvc "github.com/offcircd/offcircd/daemon/service"
@@ -15,8 +16,22 @@ import (
 // kardianos knows) started this process rather than a person.
 func startedByServiceManager() bool { return !service.Interactive() }
 
-// openSystemLog opens the service manager's log (syslog / the journal).
+// stderrIsJournal is whether standard error is the journal's stream:
+// systemd names it in JOURNAL_STREAM.
+func stderrIsJournal() bool {
+	ok, _ := journal.StderrIsJournalStream()
+	return ok
+}
+
+// openSystemLog opens the service manager's log (syslog / the journal). It
+// returns no logger when standard error already goes to the journal (systemd
+// says so in JOURNAL_STREAM): every line written there is in the journal
+// once, and a copy through syslog would show each warning twice in
+// `journalctl -u offcircd`.
 func openSystemLog() (offsvc.SystemLogger, func(), error) {
+	if stderrIsJournal() {
+		return nil, func() {}, nil
+	}
 	svc, err := service.New(offsvc.NewProgram(nil, nil), &service.Config{Name: offsvc.Name})
 	if err != nil {
 		return nil, nil, fmt.Errorf("service: %w", err)

@@ -130,3 +130,7 @@ func installedConfigPath() string {
 	}
 	return filepath.Join(pd, "offcircd", "offcircd.toml")
 }
+
+// stderrIsJournal is false: Windows has no journal; the service's log goes
+// to its log file and the Event Log.
+func stderrIsJournal() bool { return false }
