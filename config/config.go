@@ -63,51 +63,24 @@ type Config struct {
 	// lines maps key paths ("scanner[0].baud") to their line in Path, so
 	// validation can name the line of a bad value.
 	lines map[string]int
+	// bad holds the key paths whose values were refused while decoding.
+	bad map[string]bool
 }
 
-// Scanner is one [[scanner]] table.
+// Scanner is one [[scanner]] table: the keys every scanner has, and its
+// transport's own options (ScannerOptions), decoded into the type
+// registered for Type.
 type Scanner struct {
 	Name string `toml:"name"`
-	Type string `toml:"type"` // serial | hid-pos | hid-keyboard | console | replay
+	Type string `toml:"type"` // one of ScannerTypes()
 	Mode string `toml:"mode"` // "" follows the station; loan | return pins this scanner
-	Beep string `toml:"beep"` // none | bel | honeywell | zebra-ssi | datalogic | hid-pos | hex bytes
+	Beep string `toml:"beep"` // none | a profile the type plays itself (ScannerBeeps) | hex bytes
 	// BeepBytes gives raw hex bytes per pattern name for scanners with their own command set.
 	BeepBytes map[string]string `toml:"beep_bytes"`
 
-	// USB selection (serial and HID).
-	Port         string `toml:"port"`
-	VID          string `toml:"vid"`
-	PID          string `toml:"pid"`
-	SerialNumber string `toml:"serial_number"`
-	Interface    *int   `toml:"interface"`
-
-	// Serial line settings.
-	Baud     int    `toml:"baud"`
-	DataBits int    `toml:"data_bits"`
-	Parity   string `toml:"parity"`    // none | odd | even | mark | space
-	StopBits string `toml:"stop_bits"` // 1 | 1.5 | 2
-
-	// Framing (serial, and replay with decoder = "serial").
-	Terminator   string   `toml:"terminator"`    // cr | lf | crlf | tab | idle
-	IdleGap      Duration `toml:"idle_gap"`      // idle framing: silence that ends a code
-	FrameTimeout Duration `toml:"frame_timeout"` // a partial code older than this is dropped
-	MaxLength    int      `toml:"max_length"`    // longest accepted code
-	AIM          string   `toml:"aim"`           // strip | keep: AIM symbology identifier handling
-	AddOn        string   `toml:"addon"`         // main | keep | reject: EAN/UPC add-on handling
-
-	// HID.
-	Layout    string `toml:"layout"`     // hid-keyboard: us | uk | de | fr
-	ReportID  bool   `toml:"report_id"`  // hid-keyboard: reports carry a leading report id byte
-	POSLayout string `toml:"pos_layout"` // hid-pos: honeywell | newland | generic; "" = read from the device
-
-	// Replay.
-	Decoder string  `toml:"decoder"` // serial | hid-pos | hid-keyboard
-	File    string  `toml:"file"`    // capture file (SPEC §7)
-	Speed   float64 `toml:"speed"`   // replay speed factor; 0 = as recorded
-	// RecordedTime stamps replayed scans with the capture's "# start:" time
-	// plus each chunk's offset instead of the current time, so a replay
-	// reproduces the original records byte for byte.
-	RecordedTime bool `toml:"recorded_time"`
+	// Options are the keys of the scanner's transport; nil until Load (or
+	// ApplyDefaults) gives the table its type's options.
+	Options ScannerOptions `toml:"-"`
 }
 
 // Keypad is the optional [keypad] table: an HID keyboard whose keys send commands.

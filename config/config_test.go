@@ -66,7 +66,7 @@ func TestParseBad(t *testing.T) {
 		{"replay no decoder", "[[scanner]]\nname = \"a\"\ntype = \"replay\"\nfile = \"x\"\n", 3, "needs decoder"},
 		{"replay missing file", "[[scanner]]\nname = \"a\"\ntype = \"replay\"\ndecoder = \"serial\"\nfile = \"nope.txt\"\n", 7, "file "},
 		{"replay bad decoder", "[[scanner]]\nname = \"a\"\ntype = \"replay\"\ndecoder = \"usb\"\nfile = \"x\"\n", 6, `decoder "usb"`},
-		{"bad terminator", "[[scanner]]\nname = \"a\"\ntype = \"console\"\nterminator = \"etx\"\n", 6, `terminator "etx"`},
+		{"bad terminator", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nterminator = \"etx\"\n", 7, `terminator "etx"`},
 		{"bad parity", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nparity = \"N\"\n", 7, `parity "N"`},
 		{"bad stop bits", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nstop_bits = \"3\"\n", 7, `stop_bits "3"`},
 		{"stop bits as number", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nstop_bits = 1\n", 7, "scanner 1: stop_bits: expected a string"},
@@ -74,10 +74,10 @@ func TestParseBad(t *testing.T) {
 		{"zero baud", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nbaud = 0\n", 7, "baud must be greater than 0"},
 		{"negative baud", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nbaud = -9600\n", 7, "baud must be greater than 0"},
 		{"zero idle gap", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nidle_gap = \"0s\"\n", 7, "idle_gap must be greater than 0"},
-		{"bad aim", "[[scanner]]\nname = \"a\"\ntype = \"console\"\naim = \"drop\"\n", 6, `aim "drop"`},
-		{"bad addon", "[[scanner]]\nname = \"a\"\ntype = \"console\"\naddon = \"ignore\"\n", 6, `addon "ignore"`},
-		{"bad layout", "[[scanner]]\nname = \"a\"\ntype = \"console\"\nlayout = \"dvorak\"\n", 6, `layout "dvorak"`},
-		{"bad pos layout", "[[scanner]]\nname = \"a\"\ntype = \"console\"\npos_layout = \"zebra\"\n", 6, `pos_layout "zebra"`},
+		{"bad aim", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\naim = \"drop\"\n", 7, `aim "drop"`},
+		{"bad addon", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\naddon = \"ignore\"\n", 7, `addon "ignore"`},
+		{"bad layout", "[[scanner]]\nname = \"a\"\ntype = \"hid-keyboard\"\nvid = \"05e0\"\npid = \"1200\"\nlayout = \"dvorak\"\n", 8, `layout "dvorak"`},
+		{"bad pos layout", "[[scanner]]\nname = \"a\"\ntype = \"hid-pos\"\nvid = \"0c2e\"\npid = \"0b87\"\npos_layout = \"zebra\"\n", 8, `pos_layout "zebra"`},
 		{"bad beep", "[[scanner]]\nname = \"a\"\ntype = \"console\"\nbeep = \"loud\"\n", 6, `beep "loud" is neither a profile`},
 		{"serial beep on hid-pos", "[[scanner]]\nname = \"a\"\ntype = \"hid-pos\"\nvid = \"0c2e\"\npid = \"0b87\"\nbeep = \"zebra-ssi\"\n", 8, `beep "zebra-ssi" is for serial scanners; a hid-pos scanner takes hid-pos | honeywell`},
 		{"hid beep on serial", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"/dev/ttyS0\"\nbeep = \"hid-pos\"\n", 7, `beep "hid-pos" is for hid-pos scanners; a serial scanner takes bel | honeywell | zebra-ssi | datalogic | none | hex bytes`},
@@ -85,7 +85,7 @@ func TestParseBad(t *testing.T) {
 		{"bad beep bytes", "[[scanner]]\nname = \"a\"\ntype = \"console\"\n[scanner.beep_bytes]\ngood = \"1\"\n", 7, `beep_bytes.good: "1" is not hex`},
 		{"beep bytes unknown pattern", "[[scanner]]\nname = \"a\"\ntype = \"console\"\nbeep_bytes.great = \"07\"\n", 6, `"great" is not a pattern name`},
 		{"scanner mode", "[[scanner]]\nname = \"a\"\ntype = \"console\"\nmode = \"both\"\n", 6, `mode "both"`},
-		{"second scanner line", "[[scanner]]\nname = \"a\"\ntype = \"console\"\n\n[[scanner]]\nname = \"b\"\ntype = \"console\"\nterminator = \"x\"\n", 10, `scanner "b": terminator "x"`},
+		{"second scanner line", "[[scanner]]\nname = \"a\"\ntype = \"console\"\n\n[[scanner]]\nname = \"b\"\ntype = \"serial\"\nport = \"COM1\"\nterminator = \"x\"\n", 11, `scanner "b": terminator "x"`},
 		{"keypad no ids", "[keypad]\nkeys = { KP_1 = \"loan\" }\n", 3, "keypad: vid and pid are required"},
 		{"keypad bad key", "[keypad]\nvid = \"04d9\"\npid = \"1203\"\nkeys = { KP_ENTER = \"done\", NUMPAD1 = \"loan\" }\n", 6, `unknown key "NUMPAD1"`},
 		{"keypad lower key", "[keypad]\nvid = \"04d9\"\npid = \"1203\"\n[keypad.keys]\nKP_1 = \"loan\"\nkp_enter = \"done\"\n", 8, `upper case: "KP_ENTER"`},
@@ -127,6 +127,28 @@ func TestParseBad(t *testing.T) {
 	}
 }
 
+// TestParseOtherTypesKey: a key of another scanner type's options (a table
+// whose type was changed, a copied table) is said at its line, and the
+// configuration still loads: the key does nothing.
+func TestParseOtherTypesKey(t *testing.T) {
+	doc := okDirs(t) + "[[scanner]]\nname = \"a\"\ntype = \"console\"\nterminator = \"etx\"\nbaud = 9600\n"
+	c, err := Parse("t.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.Warnings {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`t.toml:6: warning: scanner "a": terminator does nothing on a console scanner (serial, hid-pos, hid-keyboard, replay scanners take it)`,
+		`t.toml:7: warning: scanner "a": baud does nothing on a console scanner (serial scanners take it)`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings\n got %q\nwant %q", got, want)
+	}
+}
+
 // TestParseAllAtOnce checks that one file with many mistakes reports every
 // one of them, including several wrongly typed values, in line order.
 func TestParseAllAtOnce(t *testing.T) {
@@ -163,19 +185,19 @@ func TestLoadGood(t *testing.T) {
 		{"station", c.Station, "desk-1"},
 		{"data_dir relative to the file", c.DataDir, filepath.Join(dir, "out", "files")},
 		{"data path", c.DataPath(), filepath.Join(dir, "out", "files", "OffCirc.dat")},
-		{"replay file relative to the file", c.Scanners[2].File, filepath.Join(dir, "capture.txt")},
+		{"replay file relative to the file", opt(c.Scanners[2], "file"), filepath.Join(dir, "capture.txt")},
 		{"mode", c.Mode(), os.FileMode(0o600)},
 		{"patron timeout", c.PatronTimeout.Duration, 45 * time.Second},
 		{"double read default kept", c.DoubleReadWindow.Duration, 2 * time.Second},
-		{"vid lower-cased", c.Scanners[0].VID, "0c2e"},
+		{"vid lower-cased", opt(c.Scanners[0], "vid"), "0c2e"},
 		{"keypad vid lower-cased", c.Keypad.VID, "04d9"},
-		{"baud set", c.Scanners[0].Baud, 115200},
-		{"baud default", c.Scanners[1].Baud, DefaultBaud},
-		{"terminator", c.Scanners[0].Terminator, "crlf"},
-		{"terminator default", c.Scanners[2].Terminator, "cr"},
-		{"max length default", c.Scanners[1].MaxLength, 254},
+		{"baud set", opt(c.Scanners[0], "baud"), 115200},
+		{"data bits default", opt(c.Scanners[0], "data_bits"), 8}, // the serial transport's
+		{"terminator", opt(c.Scanners[0], "terminator"), "crlf"},
+		{"terminator default", opt(c.Scanners[2], "terminator"), "cr"},
+		{"max length default", opt(c.Scanners[1], "max_length"), 254},
 		{"beep default", c.Scanners[1].Beep, "none"},
-		{"pos layout", c.Scanners[1].POSLayout, "honeywell"},
+		{"pos layout", opt(c.Scanners[1], "pos_layout"), "honeywell"},
 		{"keys", c.Keypad.Keys["F1"], "ack"},
 		{"beeper command", c.Beepers[1].Command, []string{"/usr/bin/true"}},
 		{"pattern", c.Patterns["reject"], [][]int{{400, 150, 80}, {400, 150, 0}}},
@@ -485,4 +507,21 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// opt is the value of a scanner's option by its key, read from the options
+// type its transport registered.
+func opt(sc Scanner, key string) any {
+	v := reflect.ValueOf(sc.Options)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if !v.IsValid() {
+		return nil
+	}
+	f, ok := fieldByTag(v.Type(), key)
+	if !ok {
+		return nil
+	}
+	return v.FieldByIndex(f.Index).Interface()
 }

@@ -85,49 +85,42 @@ func hostname() string {
 	return h
 }
 
-// Scanner defaults, chosen to match a scanner out of the box: 9600 8N1 with
-// a CR suffix is the factory setting of Honeywell, Zebra, Datalogic and
-// Newland serial scanners.
-const (
-	DefaultBaud         = 9600
-	DefaultDataBits     = 8
-	DefaultParity       = "none"
-	DefaultStopBits     = "1"
-	DefaultTerminator   = "cr"
-	DefaultIdleGap      = 50 * time.Millisecond  // scanners send a code in one burst; 50 ms is far longer than inter-byte gaps at 9600 baud
-	DefaultFrameTimeout = 500 * time.Millisecond // a partial code older than this is line noise or a torn read
-	DefaultMaxLength    = 254                    // the longest valid field (a patron ID); items are checked for 80 later
-	DefaultAIM          = "strip"
-	DefaultAddOn        = "main"
-	DefaultLayout       = "us"
-	DefaultPOSLayout    = ""     // none: a hid-pos scanner's layout is read from the device (its report descriptor and vendor id), never guessed
-	DefaultBeep         = "none" // the PC-side [[beeper]] is the portable default; scanner beeps are opt-in per model
-)
+// DefaultBeep is a scanner's beep when it sets none: the PC-side [[beeper]]
+// is the portable default; scanner beeps are opt-in per model. The
+// defaults of a transport's options are the transport's.
+const DefaultBeep = "none"
 
-// ApplyDefaults fills every unset scanner option with its default and
-// normalises USB ids to lower case. Load calls it after decoding, because
-// TOML array tables cannot carry per-element defaults.
+// ApplyDefaults gives each scanner table its type's options (unset ones
+// when it has none yet) and fills every unset option with its default, and
+// normalises the keypad's USB ids to lower case. Load calls it after
+// decoding, because TOML array tables cannot carry per-element defaults.
 func (c *Config) ApplyDefaults() {
 	for i := range c.Scanners {
 		s := &c.Scanners[i]
-		setInt(&s.Baud, DefaultBaud)
-		setInt(&s.DataBits, DefaultDataBits)
-		setStr(&s.Parity, DefaultParity)
-		setStr(&s.StopBits, DefaultStopBits)
-		setStr(&s.Terminator, DefaultTerminator)
-		setDur(&s.IdleGap, DefaultIdleGap)
-		setDur(&s.FrameTimeout, DefaultFrameTimeout)
-		setInt(&s.MaxLength, DefaultMaxLength)
-		setStr(&s.AIM, DefaultAIM)
-		setStr(&s.AddOn, DefaultAddOn)
-		setStr(&s.Layout, DefaultLayout)
 		setStr(&s.Beep, DefaultBeep)
-		s.VID, s.PID = strings.ToLower(s.VID), strings.ToLower(s.PID)
+		if s.Options == nil {
+			if t, ok := LookupScannerType(s.Type); ok {
+				s.Options = t.Options()
+			}
+		}
+		if s.Options != nil {
+			s.Options.Defaults()
+		}
 	}
 	if c.Keypad != nil {
 		c.Keypad.VID, c.Keypad.PID = strings.ToLower(c.Keypad.VID), strings.ToLower(c.Keypad.PID)
 	}
 }
+
+// SetInt, SetStr and SetDuration fill an unset (zero) option with v: for
+// the transports' Defaults.
+func SetInt(p *int, v int) { setInt(p, v) }
+
+// SetStr fills an unset string option with v.
+func SetStr(p *string, v string) { setStr(p, v) }
+
+// SetDuration fills an unset duration option with v.
+func SetDuration(p *Duration, v time.Duration) { setDur(p, v) }
 
 func setInt(p *int, v int) {
 	if *p == 0 {

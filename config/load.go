@@ -37,6 +37,23 @@ func Parse(name string, data []byte) (*Config, error) { return parse(name, data,
 
 // parse is Parse; forReading skips the checks that folders are writable.
 func parse(name string, data []byte, forReading bool) (*Config, error) {
+	c, probs, err := decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+
+	c.resolvePaths(filepath.Dir(name))
+	c.forReading = forReading
+	// Validation sees the options as written, so an explicit zero (baud =
+	// 0) is told from an unset key before ApplyDefaults fills it.
+	probs = append(probs, c.problems()...)
+	c.ApplyDefaults()
+	return c.finish(probs)
+}
+
+// decode decodes a document over Default, with every problem of a key's
+// type or name; err is set when nothing usable could be decoded.
+func decode(name string, data []byte) (*Config, []Problem, error) {
 	var probs []Problem
 	add := func(line int, key, format string, a ...any) {
 		probs = append(probs, Problem{File: name, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
@@ -54,13 +71,21 @@ func parse(name string, data []byte, forReading bool) (*Config, error) {
 		} else {
 			add(0, "", "syntax error: %s", tomlMessage(err.Error()))
 		}
-		return nil, &Errors{Problems: probs}
+		return nil, nil, &Errors{Problems: probs}
 	}
 
 	// Decode, and on each wrongly typed value record it, blank that key out
 	// (keeping line breaks so lines stay put) and decode again: one bad value
 	// must not hide the others.
 	doc := bytes.Clone(data)
+	// The scanners' transport options are decoded apart (decodeOptions),
+	// from optDoc; doc holds everything else. A refused value is blanked
+	// in both.
+	optDoc := bytes.Clone(data)
+	blankBoth := func(sp span) {
+		blank(doc, sp)
+		blank(optDoc, sp)
+	}
 	bad := map[string]bool{}
 	// Values of the wrong type first, all of them with their lines: the
 	// decoder below stops at the first, and names no line for some.
@@ -77,10 +102,16 @@ func parse(name string, data []byte, forReading bool) (*Config, error) {
 				bad[sp.path+fmt.Sprint(sp.start)] = true
 				bad[sp.path] = true
 				bad[b.path] = true
-				blank(doc, sp)
+				blankBoth(sp)
 			}
 		}
 	}
+	for _, sp := range lay.entries {
+		if _, key, ok := scannerKey(sp.path); ok && !slices.Contains(commonScannerKeys, key) {
+			blank(doc, sp)
+		}
+	}
+	reported := map[string]bool{} // unknown keys the strict decoder named
 	var c *Config
 	for range maxDecodeRounds {
 		c = Default()
@@ -96,13 +127,16 @@ func parse(name string, data []byte, forReading bool) (*Config, error) {
 				e := &sme.Errors[i]
 				row, _ := e.Position()
 				add(row, strings.Join(e.Key(), "."), "%s", unknownKeyMessage(e.Key()))
+				if len(e.Key()) == 2 && e.Key()[0] == "scanner" {
+					reported[e.Key()[1]] = true
+				}
 			}
 			break
 		}
 		var de *toml.DecodeError
 		if !errors.As(err, &de) {
 			add(0, "", "%s", tomlMessage(err.Error()))
-			return nil, &Errors{Problems: probs}
+			return nil, nil, &Errors{Problems: probs}
 		}
 		row, col := de.Position()
 		sp, ok := lay.enclosing(lay.offsetOf(row, col))
@@ -113,21 +147,35 @@ func parse(name string, data []byte, forReading bool) (*Config, error) {
 		add(row, key, "%s", decodeMessage(displayKey(key), de.Error()))
 		if !ok || bad[sp.path+fmt.Sprint(sp.start)] {
 			sortProblems(probs)
-			return nil, &Errors{Problems: probs}
+			return nil, nil, &Errors{Problems: probs}
 		}
 		bad[sp.path+fmt.Sprint(sp.start)] = true
 		bad[sp.path] = true
-		blank(doc, sp)
+		blankBoth(sp)
 	}
-
+	probs = append(probs, c.decodeOptions(name, data, optDoc, lay, bad, reported)...)
 	c.Path = name
 	c.lines = lay.lines
-	probs = append(probs, c.explicitZeros(bad)...)
-	c.resolvePaths(filepath.Dir(name))
-	c.forReading = forReading
-	c.ApplyDefaults()
-	probs = append(probs, c.problems()...)
-	return c.finish(probs)
+	if len(bad) > 0 {
+		c.bad = bad
+	}
+	return c, probs, nil
+}
+
+// ParseScanners decodes the [[scanner]] tables of a document as Load does,
+// options into their types and every unknown or wrongly typed key an
+// error, but checks no value: for tests and tools that hold one scanner
+// table (a device case, a snippet of `offcircd devices`).
+func ParseScanners(name string, data []byte) ([]Scanner, error) {
+	c, probs, err := decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if e := (&Errors{Problems: probs}); e.HasErrors() {
+		sortProblems(probs)
+		return nil, e
+	}
+	return c.Scanners, nil
 }
 
 // finish splits warnings from errors and decides the result.
@@ -173,42 +221,25 @@ func blank(doc []byte, s span) {
 	for end < len(doc) && (doc[end] == ' ' || doc[end] == '\t') {
 		end++
 	}
+	start := s.start
 	if end < len(doc) && doc[end] == ',' {
 		end++
 	} else {
 		end = s.end
+		// The last key of an inline table: its comma is before it.
+		b := start
+		for b > 0 && (doc[b-1] == ' ' || doc[b-1] == '\t') {
+			b--
+		}
+		if b > 0 && doc[b-1] == ',' {
+			start = b - 1
+		}
 	}
-	for i := s.start; i < end && i < len(doc); i++ {
+	for i := start; i < end && i < len(doc); i++ {
 		if doc[i] != '\n' && doc[i] != '\r' {
 			doc[i] = ' '
 		}
 	}
-}
-
-// explicitZeros catches values that decode to zero but were written by the
-// user: ApplyDefaults would otherwise silently replace "baud = 0".
-func (c *Config) explicitZeros(bad map[string]bool) []Problem {
-	var probs []Problem
-	for i, s := range c.Scanners {
-		checks := []struct {
-			key  string
-			zero bool
-			msg  string
-		}{
-			{"baud", s.Baud == 0, "baud must be greater than 0"},
-			{"data_bits", s.DataBits == 0, "data_bits must be 5, 6, 7 or 8"},
-			{"max_length", s.MaxLength == 0, "max_length must be greater than 0"},
-			{"idle_gap", s.IdleGap.Duration == 0, "idle_gap must be greater than 0"},
-			{"frame_timeout", s.FrameTimeout.Duration == 0, "frame_timeout must be greater than 0"},
-		}
-		for _, ch := range checks {
-			path := fmt.Sprintf("scanner[%d].%s", i, ch.key)
-			if ch.zero && c.has(path) && !bad[path] {
-				probs = append(probs, c.problem(path, "%s%s", scannerLabel(i, s), ch.msg))
-			}
-		}
-	}
-	return probs
 }
 
 // resolvePaths makes relative paths relative to the config file's folder.
@@ -225,8 +256,12 @@ func (c *Config) resolvePaths(dir string) {
 	fix(&c.StateDir)
 	fix(&c.LogFile)
 	fix(&c.MetricsDir)
-	for i := range c.Scanners {
-		fix(&c.Scanners[i].File)
+	for _, sc := range c.Scanners {
+		if po, ok := sc.Options.(PathOptions); ok {
+			for _, p := range po.Paths() {
+				fix(p)
+			}
+		}
 	}
 }
 
@@ -303,6 +338,9 @@ func unknownKeyMessage(key []string) string {
 // knownKeys lists the TOML keys of the table at path, by reflection on the
 // struct tags so the list never drifts from the struct.
 func knownKeys(path []string) []string {
+	if len(path) == 1 && path[0] == "scanner" {
+		return scannerKeys("") // every type's
+	}
 	t := reflect.TypeFor[Config]()
 	for _, part := range path {
 		f, ok := fieldByTag(t, part)
@@ -317,14 +355,7 @@ func knownKeys(path []string) []string {
 			return nil
 		}
 	}
-	var keys []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tag := strings.Split(f.Tag.Get("toml"), ",")[0]; tag != "" && tag != "-" {
-			keys = append(keys, tag)
-		}
-	}
-	return keys
+	return tomlKeys(t)
 }
 
 // isArrayTable reports whether path names an array of tables ([[scanner]]).
@@ -364,8 +395,7 @@ func displayKey(path string) string {
 }
 
 func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range tomlFields(t) {
 		if strings.Split(f.Tag.Get("toml"), ",")[0] == tag {
 			return f, true
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,29 +15,14 @@ import (
 	"time"
 )
 
-// The allowed values of each enumerated key. They are spelled out here (not
-// imported from devices or feedback) so that config depends on nothing.
+// The allowed values of each enumerated key of config's own tables. The
+// scanner types, their options and beep profiles are the transports'
+// (ScannerTypes, ScannerOptions, ScannerBeeps).
 var (
-	ScannerTypes   = []string{"serial", "hid-pos", "hid-keyboard", "console", "replay"}
-	ReplayDecoders = []string{"serial", "hid-pos", "hid-keyboard"}
-	BeepProfiles   = []string{"none", "bel", "honeywell", "zebra-ssi", "datalogic", "hid-pos"}
-	// ScannerBeeps lists the beep profiles each scanner type plays itself
-	// (besides "none" and hex bytes); a type missing here cannot beep.
-	ScannerBeeps = map[string][]string{
-		"serial":  {"bel", "honeywell", "zebra-ssi", "datalogic"},
-		"hid-pos": {"hid-pos", "honeywell"},
-	}
 	BeeperTypes = []string{"pcspeaker", "command", "bell", "none"}
 
-	modes      = []string{"loan", "return"}
-	logLevels  = []string{"debug", "info", "warn", "error"}
-	terms      = []string{"cr", "lf", "crlf", "tab", "idle"}
-	parities   = []string{"none", "odd", "even", "mark", "space"}
-	stopBits   = []string{"1", "1.5", "2"}
-	aims       = []string{"strip", "keep", "none"}
-	addOns     = []string{"main", "keep", "reject"}
-	layouts    = []string{"us", "uk", "de", "fr"}
-	posLayouts = []string{"honeywell", "newland", "generic"}
+	modes     = []string{"loan", "return"}
+	logLevels = []string{"debug", "info", "warn", "error"}
 )
 
 // Tone limits for [patterns]: what a PC speaker or piezo can play and a
@@ -277,93 +263,40 @@ func (v *validator) scanner(i int) {
 			}
 		}
 	}
+	typ, registered := LookupScannerType(s.Type)
 	if s.Type == "" {
-		v.errorf(table, "%stype is required: one of %s", label, strings.Join(ScannerTypes, " | "))
+		v.errorf(table, "%stype is required: one of %s", label, strings.Join(ScannerTypes(), " | "))
 	} else {
-		v.oneOf(at("type"), label, "type", s.Type, ScannerTypes)
+		v.oneOf(at("type"), label, "type", s.Type, ScannerTypes())
 	}
 	if s.Mode != "" {
 		v.oneOf(at("mode"), label, "mode", s.Mode, modes)
 	}
-	v.usbIDs(label, at, s.VID, s.PID)
-	if s.Interface != nil && *s.Interface < 0 {
-		v.errorf(at("interface"), "%sinterface must be 0 or more", label)
+	if registered {
+		opts := s.Options
+		if opts == nil {
+			opts = typ.Options() // a table made in code: its options are all unset
+		}
+		opts.Check(&Report{v: v, i: i, label: label, typ: s.Type})
 	}
 
-	switch s.Type {
-	case "serial":
-		if s.Port == "" && (s.VID == "" || s.PID == "") {
-			v.errorf(table, "%sa serial scanner needs port, or vid and pid to find the port", label)
-		}
-	case "hid-pos", "hid-keyboard":
-		if s.VID == "" || s.PID == "" {
-			v.errorf(table, "%sa %s scanner needs vid and pid (see `offcircd devices`)", label, s.Type)
-		}
-	case "replay":
-		if s.Decoder == "" {
-			v.errorf(table, "%sa replay scanner needs decoder: one of %s", label, strings.Join(ReplayDecoders, " | "))
-		} else {
-			v.oneOf(at("decoder"), label, "decoder", s.Decoder, ReplayDecoders)
-		}
-		if s.File == "" {
-			v.errorf(table, "%sa replay scanner needs file (a capture made by `offcircd capture`)", label)
-		} else if fi, err := os.Stat(s.File); err != nil {
-			v.errorf(at("file"), "%sfile %s: %v", label, s.File, unwrapPath(err))
-		} else if fi.IsDir() {
-			v.errorf(at("file"), "%sfile %s is a directory", label, s.File)
-		} else if f, err := os.Open(s.File); err != nil {
-			v.errorf(at("file"), "%sfile %s cannot be read: %v", label, s.File, unwrapPath(err))
-		} else {
-			f.Close()
-		}
-	}
-	if s.Speed < 0 {
-		v.errorf(at("speed"), "%sspeed must be 0 (as recorded) or more", label)
-	}
-
-	if s.Baud <= 0 {
-		v.errorf(at("baud"), "%sbaud must be greater than 0", label)
-	}
-	if s.DataBits < 5 || s.DataBits > 8 {
-		v.errorf(at("data_bits"), "%sdata_bits must be 5, 6, 7 or 8, not %d", label, s.DataBits)
-	}
-	v.oneOf(at("parity"), label, "parity", s.Parity, parities)
-	v.oneOf(at("stop_bits"), label, "stop_bits", s.StopBits, stopBits)
-	v.oneOf(at("terminator"), label, "terminator", s.Terminator, terms)
-	if s.IdleGap.Duration != 0 { // 0: set explicitly, see explicitZeros
-		v.bounded(at("idle_gap"), s.IdleGap.Duration, label)
-	}
-	if s.FrameTimeout.Duration != 0 {
-		v.bounded(at("frame_timeout"), s.FrameTimeout.Duration, label)
-	}
-	if s.MaxLength < 0 {
-		v.errorf(at("max_length"), "%smax_length must be greater than 0", label)
-	}
-	v.oneOf(at("aim"), label, "aim", s.AIM, aims)
-	v.oneOf(at("addon"), label, "addon", s.AddOn, addOns)
-	v.oneOf(at("layout"), label, "layout", s.Layout, layouts)
-	if s.POSLayout != "" { // unset: read from the device
-		v.oneOf(at("pos_layout"), label, "pos_layout", s.POSLayout, posLayouts)
-	}
-
-	if !slices.Contains(BeepProfiles, s.Beep) {
+	profiles := BeepProfiles()
+	if p := cmp.Or(s.Beep, DefaultBeep); !slices.Contains(profiles, p) {
 		if _, err := ParseHex(s.Beep); err != nil {
-			v.errorf(at("beep"), "%sbeep %q is neither a profile (%s) nor hex bytes", label, s.Beep, strings.Join(BeepProfiles, " | "))
+			v.errorf(at("beep"), "%sbeep %q is neither a profile (%s) nor hex bytes", label, s.Beep, strings.Join(profiles, " | "))
 		}
-	} else if p := s.Beep; p != "none" {
+	} else if p != "none" && registered {
 		// Each transport speaks its own command set: the serial profiles are
 		// bytes on the line, HID POS beeps are output reports.
-		takes, beeps := ScannerBeeps[s.Type]
+		takes := typ.Beeps
 		switch {
-		case !slices.Contains(ScannerTypes, s.Type):
-			// an unknown type is reported above
-		case !beeps:
+		case len(takes) == 0:
 			v.errorf(at("beep"), "%sa %s scanner cannot beep itself: use beep = \"none\" and a [[beeper]]", label, s.Type)
 		case !slices.Contains(takes, p):
 			other := "a profile of another scanner type"
-			for typ, ps := range ScannerBeeps {
+			for t, ps := range ScannerBeeps() {
 				if slices.Contains(ps, p) {
-					other = "for " + typ + " scanners"
+					other = "for " + t + " scanners"
 				}
 			}
 			v.errorf(at("beep"), "%sbeep %q is %s; a %s scanner takes %s | none | hex bytes", label, p, other, s.Type, strings.Join(takes, " | "))

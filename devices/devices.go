@@ -138,7 +138,7 @@ func NewSource(sc config.Scanner, env Env, log *slog.Logger) (Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("devices: scanner %q: unknown type %q (known: %v)", sc.Name, sc.Type, Types())
 	}
-	return f(sc, env, log.With("scanner", sc.Name, "type", sc.Type))
+	return f(sc, env, logFor(log, sc))
 }
 
 // Types lists the registered scanner types.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/devices"
 )
 
 // deviceNodeProblems checks that this process may open the device nodes of
@@ -29,19 +30,20 @@ func deviceNodeProblems(c *config.Config) []config.Problem {
 	for i, sc := range c.Scanners {
 		at := fmt.Sprintf("scanner[%d]", i)
 		label := fmt.Sprintf("scanner %q: ", sc.Name)
+		port, vid, pid := devices.Where(sc)
 		switch sc.Type {
 		case "serial":
-			if sc.Port != "" {
-				if strings.HasPrefix(sc.Port, "/dev/") {
-					check(at+".port", label, sc.Port, "its port")
+			if port != "" {
+				if strings.HasPrefix(port, "/dev/") {
+					check(at+".port", label, port, "its port")
 				}
 				continue
 			}
-			for _, node := range ttyNodes(sc.VID, sc.PID) {
+			for _, node := range ttyNodes(vid, pid) {
 				check(at+".vid", label, node, "found by vid/pid")
 			}
 		case "hid-pos", "hid-keyboard":
-			for _, node := range usbNodes(sc.VID, sc.PID) {
+			for _, node := range usbNodes(vid, pid) {
 				check(at+".vid", label, node, "its USB device")
 			}
 		}

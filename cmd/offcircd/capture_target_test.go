@@ -7,6 +7,9 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/decode"
+	"github.com/offcircd/offcircd/devices/hid"
+	"github.com/offcircd/offcircd/devices/serial"
 )
 
 // TestCaptureTargets: every source with raw input can be captured, the
@@ -14,8 +17,9 @@ import (
 func TestCaptureTargets(t *testing.T) {
 	cfg := &config.Config{
 		Scanners: []config.Scanner{
-			{Name: "desk", Type: "serial", Port: "/dev/ttyACM0"},
-			{Name: "pos", Type: "hid-pos", VID: "0c2e", PID: "0b87", POSLayout: "honeywell"},
+			{Name: "desk", Type: "serial", Options: &serial.Options{Port: "/dev/ttyACM0"}},
+			{Name: "pos", Type: "hid-pos", Options: &hid.Options{USB: devices.USB{VID: "0c2e", PID: "0b87"},
+				Config: decode.Config{POSLayout: "honeywell"}}},
 			{Name: "typed", Type: "console"},
 		},
 		Keypad: &config.Keypad{VID: "05f9", PID: "2206", Keys: map[string]string{"KP_1": "loan"}},

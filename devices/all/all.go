@@ -1,12 +1,21 @@
 // Package all links every transport into a binary: importing it registers
-// the scanner types (serial, hid-pos, hid-keyboard, console, replay), the
-// keypad and the device listings with package devices, which builds
-// sources by name. A new transport is one package and one line here.
+// the scanner types, in the order the docs list them (serial, hid-pos,
+// hid-keyboard, console, replay), with their options types, the keypad and
+// the device listings. Package devices then builds sources by type name
+// and package config decodes each [[scanner]] table into its type's
+// options. A new transport is one package and one line here.
 package all
 
 import (
-	_ "github.com/offcircd/offcircd/devices/capture" // replay
-	_ "github.com/offcircd/offcircd/devices/console" // console
-	_ "github.com/offcircd/offcircd/devices/hid"     // hid-pos, hid-keyboard, keypad
-	_ "github.com/offcircd/offcircd/devices/serial"  // serial
+	"github.com/offcircd/offcircd/devices/capture"
+	"github.com/offcircd/offcircd/devices/console"
+	"github.com/offcircd/offcircd/devices/hid"
+	"github.com/offcircd/offcircd/devices/serial"
 )
+
+func init() {
+	serial.Register()
+	hid.Register()
+	console.Register()
+	capture.Register()
+}

@@ -2,6 +2,7 @@ package all
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/offcircd/offcircd/config"
@@ -10,26 +11,26 @@ import (
 	"github.com/offcircd/offcircd/devices/serial"
 )
 
-// TestTablesMatchConfig keeps the devices' registrations equal to config's
-// tables: a transport, decoder or beep profile added on one side only fails
-// here (config validates against its tables, the daemon builds from these).
+// TestTablesMatchConfig keeps what config knows of the scanner types equal
+// to what the devices build and play: one registration gives both, and a
+// beep profile config lets a type take that its transport does not play
+// fails here.
 func TestTablesMatchConfig(t *testing.T) {
-	want := slices.Sorted(slices.Values(slices.Clone(config.ScannerTypes)))
-	if got := devices.Types(); !slices.Equal(got, want) {
-		t.Errorf("registered scanner types %v, config.ScannerTypes %v", got, want)
+	if got, want := config.ScannerTypes(), []string{"serial", "hid-pos", "hid-keyboard", "console", "replay"}; !slices.Equal(got, want) {
+		t.Errorf("scanner types %v, want %v (the docs' order)", got, want)
 	}
-	if got, want := decode.Names(), config.ReplayDecoders; !slices.Equal(got, want) {
-		t.Errorf("decoders %v, config.ReplayDecoders %v", got, want)
+	if got, want := devices.Types(), slices.Sorted(slices.Values(config.ScannerTypes())); !slices.Equal(got, want) {
+		t.Errorf("sources %v, config's types %v", got, want)
 	}
 	// Every profile config lets a type take is one its transport plays.
 	play := map[string]func(profile string) error{
 		"serial": func(p string) error { _, err := serial.BeepBytes(p, string(config.PatternGood), nil); return err },
 		"hid-pos": func(p string) error {
-			_, err := decode.POSBeep(config.Scanner{Beep: p, POSLayout: "honeywell"}, string(config.PatternGood))
+			_, err := decode.POSBeep(p, nil, "honeywell", string(config.PatternGood))
 			return err
 		},
 	}
-	for typ, profiles := range config.ScannerBeeps {
+	for typ, profiles := range config.ScannerBeeps() {
 		if play[typ] == nil {
 			t.Errorf("config lets %s scanners beep; no test plays them", typ)
 			continue
@@ -40,7 +41,16 @@ func TestTablesMatchConfig(t *testing.T) {
 			}
 		}
 	}
-	if got, want := serial.BeepProfiles(), slices.Sorted(slices.Values(append([]string{"none"}, config.ScannerBeeps["serial"]...))); !slices.Equal(got, want) {
+	if got, want := serial.BeepProfiles(), slices.Sorted(slices.Values(append([]string{"none"}, config.ScannerBeeps()["serial"]...))); !slices.Equal(got, want) {
 		t.Errorf("serial profiles %v, config's %v", got, want)
+	}
+}
+
+// TestDefaultTOMLListsTheDecoders keeps the replay example of the commented
+// default configuration equal to the decoders a replay takes.
+func TestDefaultTOMLListsTheDecoders(t *testing.T) {
+	doc := strings.ReplaceAll(string(config.DefaultTOML), "\n# ", " ")
+	if want := "# " + strings.Join(decode.Names(), " | ") + ", with"; !strings.Contains(doc, want) {
+		t.Errorf("default.toml does not list %q", want)
 	}
 }

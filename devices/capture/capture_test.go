@@ -162,7 +162,7 @@ func TestCaptureDeviceHeader(t *testing.T) {
 	if _, err := captureDecoder("hid-pos", config.Scanner{}, old); !errors.Is(err, decode.ErrPOSLayoutUnknown) {
 		t.Errorf("old capture without pos_layout: %v, want ErrPOSLayoutUnknown", err)
 	}
-	if _, err := captureDecoder("hid-pos", config.Scanner{POSLayout: "honeywell"}, old); err != nil {
+	if _, err := captureDecoder("hid-pos", config.Scanner{Options: &Options{Config: decode.Config{POSLayout: "honeywell"}}}, old); err != nil {
 		t.Errorf("old capture with pos_layout: %v", err)
 	}
 }

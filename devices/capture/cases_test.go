@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/internal/golden"
 
@@ -65,7 +63,7 @@ func TestCaptureCases(t *testing.T) {
 		})
 	}
 	// Every transport with a decoder has cases; a glob gone wrong finds none.
-	for _, d := range config.ReplayDecoders {
+	for _, d := range decode.Names() {
 		if decoders[d] == 0 {
 			t.Errorf("no test case for decoder %q", d)
 		}
@@ -92,17 +90,15 @@ func loadCase(t testing.TB, dir string) (*Capture, config.Scanner) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg struct {
-		Scanner []config.Scanner `toml:"scanner"`
+	scs, err := config.ParseScanners(filepath.Join(dir, "config.toml"), raw)
+	if err != nil || len(scs) != 1 {
+		t.Fatalf("%s/config.toml: %v (%d scanners)", dir, err, len(scs))
 	}
-	dec := toml.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil || len(cfg.Scanner) != 1 {
-		t.Fatalf("%s/config.toml: %v (%d scanners)", dir, err, len(cfg.Scanner))
+	sc := scs[0]
+	o, _ := sc.Options.(*Options)
+	if sc.Type != "replay" || o == nil || o.Decoder != c.Decoder || o.File != "capture.txt" {
+		t.Fatalf("%s/config.toml: want type = \"replay\", decoder = %q, file = \"capture.txt\"; have %q, %+v",
+			dir, c.Decoder, sc.Type, o)
 	}
-	if sc := cfg.Scanner[0]; sc.Type != "replay" || sc.Decoder != c.Decoder || sc.File != "capture.txt" {
-		t.Fatalf("%s/config.toml: want type = \"replay\", decoder = %q, file = \"capture.txt\"; have %q, %q, %q",
-			dir, c.Decoder, sc.Type, sc.Decoder, sc.File)
-	}
-	return c, cfg.Scanner[0]
+	return c, sc
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/offcircd/offcircd/config"
@@ -12,10 +13,6 @@ import (
 	"github.com/offcircd/offcircd/devices"
 	"github.com/offcircd/offcircd/devices/decode"
 )
-
-func init() {
-	devices.RegisterSource("replay", newReplay)
-}
 
 // idleStep is how often, in capture time, a replay calls the decoder's
 // Idle between chunks, like a real read loop whose read timed out.
@@ -75,38 +72,49 @@ type Replay struct {
 }
 
 func newReplay(sc config.Scanner, _ devices.Env, log *slog.Logger) (devices.Source, error) {
-	f, err := os.Open(sc.File)
+	o, err := devices.OptionsOf[Options](sc)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(o.File)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
 	defer f.Close()
 	c, err := Read(f)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %s: %w", sc.File, err)
+		return nil, fmt.Errorf("replay: %s: %w", o.File, err)
 	}
-	name := sc.Decoder
+	name := o.Decoder
 	if name == "" {
 		name = c.Decoder
 	}
 	if name == "" {
-		return nil, fmt.Errorf("replay: %s: no decoder configured and none in the capture header", sc.File)
+		return nil, fmt.Errorf("replay: %s: no decoder configured and none in the capture header", o.File)
 	}
 	dec, err := captureDecoder(name, sc, c)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %s: %w", sc.File, err)
+		return nil, fmt.Errorf("replay: %s: %w", o.File, err)
 	}
-	if sc.RecordedTime && c.Start.IsZero() {
-		return nil, fmt.Errorf("replay: %s: recorded_time needs a \"# start:\" header", sc.File)
+	if o.RecordedTime && c.Start.IsZero() {
+		return nil, fmt.Errorf("replay: %s: recorded_time needs a \"# start:\" header", o.File)
 	}
-	return &Replay{name: sc.Name, file: sc.File, dec: dec, cap: c, speed: sc.Speed,
-		recTime: sc.RecordedTime, log: log, now: time.Now, sleep: devices.Sleep}, nil
+	return &Replay{name: sc.Name, file: o.File, dec: dec, cap: c, speed: o.Speed,
+		recTime: o.RecordedTime, log: log, now: time.Now, sleep: devices.Sleep}, nil
 }
 
 // captureDecoder builds the decoder a capture replays through: for
 // hid-pos without pos_layout, the layout of the device recorded in the
 // capture's header, found the way the live source found it.
 func captureDecoder(name string, sc config.Scanner, c *Capture) (devices.Decoder, error) {
-	if name == "hid-pos" && sc.POSLayout == "" {
+	o, err := devices.OptionsOf[Options](sc)
+	if err != nil {
+		return nil, err
+	}
+	dc := o.Config
+	// A capture of a Zebra SSI scanner holds its replies to the beeps.
+	dc.SSI = strings.EqualFold(sc.Beep, "zebra-ssi")
+	if name == "hid-pos" && dc.POSLayout == "" {
 		if c.Device == nil {
 			return nil, fmt.Errorf("%w: the capture names no device (no \"# device:\" header; made by an older offcircd): set pos_layout", decode.ErrPOSLayoutUnknown)
 		}
@@ -114,9 +122,9 @@ func captureDecoder(name string, sc config.Scanner, c *Capture) (devices.Decoder
 		if err != nil {
 			return nil, fmt.Errorf("%w; set pos_layout", err)
 		}
-		sc.POSLayout = l
+		dc.POSLayout = l
 	}
-	return decode.New(name, sc)
+	return decode.New(name, sc.Name, dc)
 }
 
 // Name returns the scanner name.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/decode"
 	"github.com/offcircd/offcircd/devices/internal/devtest"
 )
 
@@ -25,7 +26,7 @@ func TestReplay(t *testing.T) {
 	if err := os.WriteFile(path, []byte(capture), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc := config.Scanner{Name: "r", Type: "replay", File: path, Terminator: "cr", RecordedTime: true, Speed: 10}
+	sc := config.Scanner{Name: "r", Type: "replay", Options: &Options{File: path, RecordedTime: true, Speed: 10, Config: decode.Config{Framing: decode.Framing{Terminator: "cr"}}}}
 	src, err := newReplay(sc, devices.Env{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -56,11 +57,11 @@ func TestReplayErrors(t *testing.T) {
 		sc   config.Scanner
 		want string
 	}{
-		{"missing file", config.Scanner{File: filepath.Join(dir, "none.cap"), Decoder: "serial"}, "no such file"},
-		{"bad capture", config.Scanner{File: bad, Decoder: "serial"}, "line 1"},
-		{"no decoder anywhere", config.Scanner{File: noHeader}, "no decoder"},
-		{"unknown decoder", config.Scanner{File: noHeader, Decoder: "morse"}, "unknown decoder"},
-		{"recorded time without start", config.Scanner{File: noHeader, Decoder: "serial", RecordedTime: true}, "start"},
+		{"missing file", config.Scanner{Options: &Options{File: filepath.Join(dir, "none.cap"), Decoder: "serial"}}, "no such file"},
+		{"bad capture", config.Scanner{Options: &Options{File: bad, Decoder: "serial"}}, "line 1"},
+		{"no decoder anywhere", config.Scanner{Options: &Options{File: noHeader}}, "no decoder"},
+		{"unknown decoder", config.Scanner{Options: &Options{File: noHeader, Decoder: "morse"}}, "unknown decoder"},
+		{"recorded time without start", config.Scanner{Options: &Options{File: noHeader, Decoder: "serial", RecordedTime: true}}, "start"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,3 +73,6 @@ func TestReplayErrors(t *testing.T) {
 		})
 	}
 }
+
+// The replay type is registered as devices/all registers it.
+func init() { Register() }

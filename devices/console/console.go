@@ -17,10 +17,21 @@ import (
 	"github.com/offcircd/offcircd/devices"
 )
 
-func init() {
-	devices.RegisterSource("console", func(sc config.Scanner, _ devices.Env, log *slog.Logger) (devices.Source, error) {
-		return New(sc.Name, os.Stdin, log), nil
-	})
+// Options are the [[scanner]] keys of a console scanner: none of its own.
+type Options struct{}
+
+// Check reports nothing: a console has no options.
+func (*Options) Check(*config.Report) {}
+
+// Defaults sets nothing.
+func (*Options) Defaults() {}
+
+// Register makes the "console" scanner type available (devices/all calls it).
+func Register() {
+	devices.Register(config.ScannerType{Name: "console", Options: func() config.ScannerOptions { return new(Options) }},
+		func(sc config.Scanner, _ devices.Env, log *slog.Logger) (devices.Source, error) {
+			return New(sc.Name, os.Stdin, log), nil
+		})
 }
 
 // maxConsoleLine bounds one console line; longer lines are rejected whole.

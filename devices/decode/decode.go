@@ -17,24 +17,24 @@ var names = []string{"serial", "hid-pos", "hid-keyboard"}
 func Names() []string { return slices.Clone(names) }
 
 // New builds the decoder named name ("serial", "hid-pos", "hid-keyboard")
-// for the options of scanner table sc: what the live transport and a
-// replay of its capture both decode with.
-func New(name string, sc config.Scanner) (devices.Decoder, error) {
+// for the scanner named scanner with options c: what the live transport
+// and a replay of its capture both decode with.
+func New(name, scanner string, c Config) (devices.Decoder, error) {
 	switch name {
 	case "serial":
-		fc, err := FramerConfigFor(sc)
+		fc, err := FramerConfigFor(scanner, c.Framing)
 		if err != nil {
 			return nil, err
 		}
-		return NewFramer(fc, slog.Default().With("scanner", sc.Name, "decoder", "serial")), nil
+		return NewFramer(fc, slog.Default().With("scanner", scanner, "decoder", "serial")), nil
 	case "hid-pos":
-		d, err := newPOSDecoder(sc)
+		d, err := newPOSDecoder(c)
 		if err != nil {
 			return nil, err
 		}
 		return d, nil
 	case "hid-keyboard":
-		d, err := newKbdDecoder(sc)
+		d, err := newKbdDecoder(c)
 		if err != nil {
 			return nil, err
 		}

@@ -7,19 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/encoder"
 
 	"github.com/offcircd/offcircd/devices"
-)
-
-// Framer defaults, used when the scanner table leaves a field at zero (a
-// table not run through config.ApplyDefaults, as in tests): the config's
-// own defaults, one definition for both.
-const (
-	DefaultIdleGap      = config.DefaultIdleGap
-	DefaultFrameTimeout = config.DefaultFrameTimeout
-	DefaultMaxLength    = config.DefaultMaxLength
 )
 
 // Sentinel errors carried by KindBad events of the framer.
@@ -42,37 +32,37 @@ type FramerConfig struct {
 	SSI          bool          // consume Zebra SSI ACK/NAK packets (beep = "zebra-ssi")
 }
 
-// FramerConfigFor reads the framing options of sc, filling zero values with
-// the defaults, and rejects values it does not know.
-func FramerConfigFor(sc config.Scanner) (FramerConfig, error) {
+// FramerConfigFor reads the framing options of the scanner named name,
+// filling zero values with the defaults, and rejects values it does not know.
+func FramerConfigFor(name string, f Framing) (FramerConfig, error) {
 	fc := FramerConfig{
-		Terminator:   strings.ToLower(sc.Terminator),
-		IdleGap:      sc.IdleGap.Duration,
-		FrameTimeout: sc.FrameTimeout.Duration,
-		MaxLength:    sc.MaxLength,
-		AIM:          strings.ToLower(sc.AIM),
-		AddOn:        strings.ToLower(sc.AddOn),
-		SSI:          strings.EqualFold(sc.Beep, "zebra-ssi"),
+		Terminator:   strings.ToLower(f.Terminator),
+		IdleGap:      f.IdleGap.Duration,
+		FrameTimeout: f.FrameTimeout.Duration,
+		MaxLength:    f.MaxLength,
+		AIM:          strings.ToLower(f.AIM),
+		AddOn:        strings.ToLower(f.AddOn),
+		SSI:          f.SSI,
 	}
 	fc = fc.withDefaults()
 	var errs []error
 	switch fc.Terminator {
 	case "cr", "lf", "crlf", "tab", "idle":
 	default:
-		errs = append(errs, fmt.Errorf("terminator %q: want cr, lf, crlf, tab or idle", sc.Terminator))
+		errs = append(errs, fmt.Errorf("terminator %q: want cr, lf, crlf, tab or idle", f.Terminator))
 	}
 	switch fc.AIM {
 	case "strip", "keep", "none":
 	default:
-		errs = append(errs, fmt.Errorf("aim %q: want strip, keep or none", sc.AIM))
+		errs = append(errs, fmt.Errorf("aim %q: want strip, keep or none", f.AIM))
 	}
 	switch fc.AddOn {
 	case "main", "keep", "reject":
 	default:
-		errs = append(errs, fmt.Errorf("addon %q: want main, keep or reject", sc.AddOn))
+		errs = append(errs, fmt.Errorf("addon %q: want main, keep or reject", f.AddOn))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fc, fmt.Errorf("serial: scanner %q: %w", sc.Name, err)
+		return fc, fmt.Errorf("serial: scanner %q: %w", name, err)
 	}
 	return fc, nil
 }
@@ -101,10 +91,11 @@ type Framer struct {
 	discarding bool
 }
 
-// withDefaults fills what is unset with the config's defaults.
+// withDefaults fills what is unset with the defaults (a Framing not given
+// its Defaults, as in tests).
 func (fc FramerConfig) withDefaults() FramerConfig {
 	if fc.Terminator == "" {
-		fc.Terminator = config.DefaultTerminator
+		fc.Terminator = DefaultTerminator
 	}
 	if fc.IdleGap <= 0 {
 		fc.IdleGap = DefaultIdleGap
@@ -116,10 +107,10 @@ func (fc FramerConfig) withDefaults() FramerConfig {
 		fc.MaxLength = DefaultMaxLength
 	}
 	if fc.AIM == "" {
-		fc.AIM = config.DefaultAIM
+		fc.AIM = DefaultAIM
 	}
 	if fc.AddOn == "" {
-		fc.AddOn = config.DefaultAddOn
+		fc.AddOn = DefaultAddOn
 	}
 	return fc
 }

@@ -49,9 +49,9 @@ func framerErrName(err error) string {
 	return fmt.Sprintf("other(%v)", err)
 }
 
-func mustFramer(t testing.TB, sc config.Scanner) *Framer {
+func mustFramer(t testing.TB, sc Config) *Framer {
 	t.Helper()
-	fc, err := FramerConfigFor(sc)
+	fc, err := FramerConfigFor("", sc.Framing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,90 +62,90 @@ var serialT0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 var framerCases = []struct {
 	name string
-	sc   config.Scanner
+	sc   Config
 	in   string
 	want []string
 }{
-	{"cr", config.Scanner{Terminator: "cr"}, "12345\r", []string{"scan |12345"}},
-	{"cr with crlf input", config.Scanner{Terminator: "cr"}, "12345\r\n67890\r\n", []string{"scan |12345", "scan |67890"}},
-	{"lf", config.Scanner{Terminator: "lf"}, "A1\nB2\n", []string{"scan |A1", "scan |B2"}},
-	{"lf with crlf input", config.Scanner{Terminator: "lf"}, "A1\r\nB2\r\n", []string{"scan |A1", "scan |B2"}},
-	{"crlf", config.Scanner{Terminator: "crlf"}, "A1\r\nB2\r\n", []string{"scan |A1", "scan |B2"}},
-	{"tab", config.Scanner{Terminator: "tab"}, "A1\tB2\t", []string{"scan |A1", "scan |B2"}},
-	{"tab then crlf", config.Scanner{Terminator: "tab"}, "A1\t\r\nB2\t", []string{"scan |A1", "scan |B2"}},
-	{"default terminator is cr", config.Scanner{}, "X9\r", []string{"scan |X9"}},
-	{"empty lines ignored", config.Scanner{Terminator: "lf"}, "\n\n\nA\n\n", []string{"scan |A"}},
-	{"no terminator yet", config.Scanner{Terminator: "cr"}, "12345", nil},
-	{"aim stripped", config.Scanner{}, "]E09780306406157\r", []string{"scan ]E0|9780306406157"}},
-	{"aim kept", config.Scanner{AIM: "keep"}, "]C0ABC-123\r", []string{"scan ]C0|]C0ABC-123"}},
-	{"aim none", config.Scanner{AIM: "none"}, "]C0ABC\r", []string{"scan |]C0ABC"}},
-	{"aim lower modifier", config.Scanner{}, "]d2010123\r", []string{"scan ]d2|010123"}},
-	{"bracket not aim", config.Scanner{}, "]1ABC\r", []string{"scan |]1ABC"}},
-	{"aim only", config.Scanner{}, "]E0\r", []string{"bad empty"}},
-	{"addon main", config.Scanner{}, "]E09780306406157]E112\r", []string{"scan ]E0|9780306406157"}},
-	{"addon keep", config.Scanner{AddOn: "keep"}, "]E09780306406157]E251299\r", []string{"scan ]E0|978030640615751299"}},
-	{"addon reject", config.Scanner{AddOn: "reject"}, "]E09780306406157]E112\r", []string{"bad addon"}},
-	{"addon combined E3", config.Scanner{}, "]E397803064061571\x32\r", []string{"scan ]E3|9780306406157"}},
-	{"addon combined E3 keep", config.Scanner{AddOn: "keep"}, "]E3978030640615751299\r", []string{"scan ]E3|978030640615751299"}},
-	{"addon aim keep", config.Scanner{AIM: "keep", AddOn: "keep"}, "]E09780306406157]E112\r", []string{"scan ]E0|]E0978030640615712"}},
-	{"addon combined E3 five digits", config.Scanner{}, "]E3978030640615751299\r", []string{"scan ]E3|9780306406157"}},
-	{"addon combined E3 reject", config.Scanner{AddOn: "reject"}, "]E397803064061571\x32\r", []string{"bad addon"}},
+	{"cr", Config{Framing: Framing{Terminator: "cr"}}, "12345\r", []string{"scan |12345"}},
+	{"cr with crlf input", Config{Framing: Framing{Terminator: "cr"}}, "12345\r\n67890\r\n", []string{"scan |12345", "scan |67890"}},
+	{"lf", Config{Framing: Framing{Terminator: "lf"}}, "A1\nB2\n", []string{"scan |A1", "scan |B2"}},
+	{"lf with crlf input", Config{Framing: Framing{Terminator: "lf"}}, "A1\r\nB2\r\n", []string{"scan |A1", "scan |B2"}},
+	{"crlf", Config{Framing: Framing{Terminator: "crlf"}}, "A1\r\nB2\r\n", []string{"scan |A1", "scan |B2"}},
+	{"tab", Config{Framing: Framing{Terminator: "tab"}}, "A1\tB2\t", []string{"scan |A1", "scan |B2"}},
+	{"tab then crlf", Config{Framing: Framing{Terminator: "tab"}}, "A1\t\r\nB2\t", []string{"scan |A1", "scan |B2"}},
+	{"default terminator is cr", Config{}, "X9\r", []string{"scan |X9"}},
+	{"empty lines ignored", Config{Framing: Framing{Terminator: "lf"}}, "\n\n\nA\n\n", []string{"scan |A"}},
+	{"no terminator yet", Config{Framing: Framing{Terminator: "cr"}}, "12345", nil},
+	{"aim stripped", Config{}, "]E09780306406157\r", []string{"scan ]E0|9780306406157"}},
+	{"aim kept", Config{Framing: Framing{AIM: "keep"}}, "]C0ABC-123\r", []string{"scan ]C0|]C0ABC-123"}},
+	{"aim none", Config{Framing: Framing{AIM: "none"}}, "]C0ABC\r", []string{"scan |]C0ABC"}},
+	{"aim lower modifier", Config{}, "]d2010123\r", []string{"scan ]d2|010123"}},
+	{"bracket not aim", Config{}, "]1ABC\r", []string{"scan |]1ABC"}},
+	{"aim only", Config{}, "]E0\r", []string{"bad empty"}},
+	{"addon main", Config{}, "]E09780306406157]E112\r", []string{"scan ]E0|9780306406157"}},
+	{"addon keep", Config{Framing: Framing{AddOn: "keep"}}, "]E09780306406157]E251299\r", []string{"scan ]E0|978030640615751299"}},
+	{"addon reject", Config{Framing: Framing{AddOn: "reject"}}, "]E09780306406157]E112\r", []string{"bad addon"}},
+	{"addon combined E3", Config{}, "]E397803064061571\x32\r", []string{"scan ]E3|9780306406157"}},
+	{"addon combined E3 keep", Config{Framing: Framing{AddOn: "keep"}}, "]E3978030640615751299\r", []string{"scan ]E3|978030640615751299"}},
+	{"addon aim keep", Config{Framing: Framing{AIM: "keep", AddOn: "keep"}}, "]E09780306406157]E112\r", []string{"scan ]E0|]E0978030640615712"}},
+	{"addon combined E3 five digits", Config{}, "]E3978030640615751299\r", []string{"scan ]E3|9780306406157"}},
+	{"addon combined E3 reject", Config{Framing: Framing{AddOn: "reject"}}, "]E397803064061571\x32\r", []string{"bad addon"}},
 	// Only 13+2 or 13+5 digits are an EAN with add-on; any other length,
 	// or a non-digit, is one code, written whole.
-	{"E3 of 16 digits is one code", config.Scanner{}, "]E39780306406157123\r", []string{"scan ]E3|9780306406157123"}},
-	{"E3 of 14 digits is one code", config.Scanner{}, "]E397803064061571\r", []string{"scan ]E3|97803064061571"}},
-	{"E3 of 15 with a letter is one code", config.Scanner{}, "]E39780306406157A2\r", []string{"scan ]E3|9780306406157A2"}},
-	{"E3 of 15 with a colon is one code", config.Scanner{}, "]E39780306406157:2\r", []string{"scan ]E3|9780306406157:2"}},
-	{"E3 of 15 with a slash is one code", config.Scanner{}, "]E39780306406157/2\r", []string{"scan ]E3|9780306406157/2"}},
-	{"addon E2", config.Scanner{}, "]E09780306406157]E251299\r", []string{"scan ]E0|9780306406157"}},
+	{"E3 of 16 digits is one code", Config{}, "]E39780306406157123\r", []string{"scan ]E3|9780306406157123"}},
+	{"E3 of 14 digits is one code", Config{}, "]E397803064061571\r", []string{"scan ]E3|97803064061571"}},
+	{"E3 of 15 with a letter is one code", Config{}, "]E39780306406157A2\r", []string{"scan ]E3|9780306406157A2"}},
+	{"E3 of 15 with a colon is one code", Config{}, "]E39780306406157:2\r", []string{"scan ]E3|9780306406157:2"}},
+	{"E3 of 15 with a slash is one code", Config{}, "]E39780306406157/2\r", []string{"scan ]E3|9780306406157/2"}},
+	{"addon E2", Config{}, "]E09780306406157]E251299\r", []string{"scan ]E0|9780306406157"}},
 	// ']' inside the data is data unless it starts "]E1" or "]E2".
-	{"bracket E3 inside data", config.Scanner{}, "]E0ABC]E3DEF\r", []string{"scan ]E0|ABC]E3DEF"}},
-	{"bracket E0 inside data", config.Scanner{}, "]E0ABC]E0DEF\r", []string{"scan ]E0|ABC]E0DEF"}},
-	{"bracket F1 inside data", config.Scanner{}, "]E0ABC]F1DEF\r", []string{"scan ]E0|ABC]F1DEF"}},
-	{"bracket X2 inside data", config.Scanner{}, "]E0ABC]X2DEF\r", []string{"scan ]E0|ABC]X2DEF"}},
-	{"bracket inside code 128", config.Scanner{}, "]C0AB]E1CD\r", []string{"scan ]C0|AB]E1CD"}},
-	{"bracket at the end", config.Scanner{}, "]E0ABC]\r", []string{"scan ]E0|ABC]"}},
-	{"add-on marker at the very end", config.Scanner{}, "]E0978]E1\r", []string{"scan ]E0|978"}},
-	{"add-on marker at the very end reject", config.Scanner{AddOn: "reject"}, "]E0978]E1\r", []string{"bad addon"}},
+	{"bracket E3 inside data", Config{}, "]E0ABC]E3DEF\r", []string{"scan ]E0|ABC]E3DEF"}},
+	{"bracket E0 inside data", Config{}, "]E0ABC]E0DEF\r", []string{"scan ]E0|ABC]E0DEF"}},
+	{"bracket F1 inside data", Config{}, "]E0ABC]F1DEF\r", []string{"scan ]E0|ABC]F1DEF"}},
+	{"bracket X2 inside data", Config{}, "]E0ABC]X2DEF\r", []string{"scan ]E0|ABC]X2DEF"}},
+	{"bracket inside code 128", Config{}, "]C0AB]E1CD\r", []string{"scan ]C0|AB]E1CD"}},
+	{"bracket at the end", Config{}, "]E0ABC]\r", []string{"scan ]E0|ABC]"}},
+	{"add-on marker at the very end", Config{}, "]E0978]E1\r", []string{"scan ]E0|978"}},
+	{"add-on marker at the very end reject", Config{Framing: Framing{AddOn: "reject"}}, "]E0978]E1\r", []string{"bad addon"}},
 	// The identifier is ']', a letter, then a letter or digit; anything
 	// else is data and stays in the barcode.
-	{"aim code A", config.Scanner{}, "]A0X\r", []string{"scan ]A0|X"}},
-	{"aim code Z", config.Scanner{}, "]Z0X\r", []string{"scan ]Z0|X"}},
-	{"aim code a", config.Scanner{}, "]a0X\r", []string{"scan ]a0|X"}},
-	{"aim code z", config.Scanner{}, "]z0X\r", []string{"scan ]z0|X"}},
-	{"aim modifier 9", config.Scanner{}, "]C9X\r", []string{"scan ]C9|X"}},
-	{"aim modifier A", config.Scanner{}, "]CAX\r", []string{"scan ]CA|X"}},
-	{"aim modifier Z", config.Scanner{}, "]CZX\r", []string{"scan ]CZ|X"}},
-	{"aim modifier a", config.Scanner{}, "]CaX\r", []string{"scan ]Ca|X"}},
-	{"aim modifier z", config.Scanner{}, "]CzX\r", []string{"scan ]Cz|X"}},
-	{"not aim: code @", config.Scanner{}, "]@0X\r", []string{"scan |]@0X"}},
-	{"not aim: code [", config.Scanner{}, "][0X\r", []string{"scan |][0X"}},
-	{"not aim: code `", config.Scanner{}, "]`0X\r", []string{"scan |]`0X"}},
-	{"not aim: code {", config.Scanner{}, "]{0X\r", []string{"scan |]{0X"}},
-	{"not aim: modifier /", config.Scanner{}, "]C/X\r", []string{"scan |]C/X"}},
-	{"not aim: modifier :", config.Scanner{}, "]C:X\r", []string{"scan |]C:X"}},
-	{"not aim: modifier @", config.Scanner{}, "]C@X\r", []string{"scan |]C@X"}},
-	{"not aim: modifier [", config.Scanner{}, "]C[X\r", []string{"scan |]C[X"}},
-	{"not aim: modifier `", config.Scanner{}, "]C`X\r", []string{"scan |]C`X"}},
-	{"not aim: modifier {", config.Scanner{}, "]C{X\r", []string{"scan |]C{X"}},
-	{"not aim: two bytes", config.Scanner{}, "]C\r", []string{"scan |]C"}},
-	{"first and last printable bytes", config.Scanner{}, "!~\r", []string{"scan |!~"}},
-	{"byte before '!'", config.Scanner{}, "A\x1f\r", []string{"bad badbyte"}},
-	{"space inside", config.Scanner{}, "AB CD\r", []string{"bad badbyte"}},
-	{"binary garbage", config.Scanner{}, "\x00\xff\x80\x1b[2J\r", []string{"bad badbyte"}},
-	{"garbage then good", config.Scanner{}, "\x01\x02\rGOOD\r", []string{"bad badbyte", "scan |GOOD"}},
-	{"utf8", config.Scanner{}, "caf\xc3\xa9\r", []string{"bad badbyte"}},
-	{"del", config.Scanner{}, "A\x7f\r", []string{"bad badbyte"}},
-	{"max length ok", config.Scanner{MaxLength: 5}, "12345\r", []string{"scan |12345"}},
-	{"max length ok with aim", config.Scanner{MaxLength: 5}, "]C012345\r", []string{"scan ]C0|12345"}},
-	{"over max length at terminator", config.Scanner{MaxLength: 5}, "123456\r", []string{"bad toolong"}},
-	{"overlong resync", config.Scanner{MaxLength: 5}, strings.Repeat("9", 40) + "\rOK\r", []string{"bad toolong", "scan |OK"}},
-	{"overlong reported once", config.Scanner{MaxLength: 3}, strings.Repeat("x", 100) + "\r", []string{"bad toolong"}},
-	{"ssi ack consumed", config.Scanner{Beep: "zebra-ssi"}, "\x04\xd0\x04\x00\xff\x28A1\r", []string{"scan |A1"}},
-	{"ssi ack from decoder consumed", config.Scanner{Beep: "zebra-ssi"}, "\x04\xd0\x00\x00\xff\x2cA1\r", []string{"scan |A1"}},
-	{"ssi nak consumed", config.Scanner{Beep: "zebra-ssi"}, "\x05\xd1\x00\x00\x01\xff\x25A1\r", []string{"scan |A1"}},
-	{"ssi ack without ssi profile", config.Scanner{}, "\x04\xd0\x04\x00\xff\x28A1\r", []string{"bad badbyte"}},
-	{"eot not ssi", config.Scanner{Beep: "zebra-ssi"}, "\x04AB\r", []string{"bad badbyte"}},
+	{"aim code A", Config{}, "]A0X\r", []string{"scan ]A0|X"}},
+	{"aim code Z", Config{}, "]Z0X\r", []string{"scan ]Z0|X"}},
+	{"aim code a", Config{}, "]a0X\r", []string{"scan ]a0|X"}},
+	{"aim code z", Config{}, "]z0X\r", []string{"scan ]z0|X"}},
+	{"aim modifier 9", Config{}, "]C9X\r", []string{"scan ]C9|X"}},
+	{"aim modifier A", Config{}, "]CAX\r", []string{"scan ]CA|X"}},
+	{"aim modifier Z", Config{}, "]CZX\r", []string{"scan ]CZ|X"}},
+	{"aim modifier a", Config{}, "]CaX\r", []string{"scan ]Ca|X"}},
+	{"aim modifier z", Config{}, "]CzX\r", []string{"scan ]Cz|X"}},
+	{"not aim: code @", Config{}, "]@0X\r", []string{"scan |]@0X"}},
+	{"not aim: code [", Config{}, "][0X\r", []string{"scan |][0X"}},
+	{"not aim: code `", Config{}, "]`0X\r", []string{"scan |]`0X"}},
+	{"not aim: code {", Config{}, "]{0X\r", []string{"scan |]{0X"}},
+	{"not aim: modifier /", Config{}, "]C/X\r", []string{"scan |]C/X"}},
+	{"not aim: modifier :", Config{}, "]C:X\r", []string{"scan |]C:X"}},
+	{"not aim: modifier @", Config{}, "]C@X\r", []string{"scan |]C@X"}},
+	{"not aim: modifier [", Config{}, "]C[X\r", []string{"scan |]C[X"}},
+	{"not aim: modifier `", Config{}, "]C`X\r", []string{"scan |]C`X"}},
+	{"not aim: modifier {", Config{}, "]C{X\r", []string{"scan |]C{X"}},
+	{"not aim: two bytes", Config{}, "]C\r", []string{"scan |]C"}},
+	{"first and last printable bytes", Config{}, "!~\r", []string{"scan |!~"}},
+	{"byte before '!'", Config{}, "A\x1f\r", []string{"bad badbyte"}},
+	{"space inside", Config{}, "AB CD\r", []string{"bad badbyte"}},
+	{"binary garbage", Config{}, "\x00\xff\x80\x1b[2J\r", []string{"bad badbyte"}},
+	{"garbage then good", Config{}, "\x01\x02\rGOOD\r", []string{"bad badbyte", "scan |GOOD"}},
+	{"utf8", Config{}, "caf\xc3\xa9\r", []string{"bad badbyte"}},
+	{"del", Config{}, "A\x7f\r", []string{"bad badbyte"}},
+	{"max length ok", Config{Framing: Framing{MaxLength: 5}}, "12345\r", []string{"scan |12345"}},
+	{"max length ok with aim", Config{Framing: Framing{MaxLength: 5}}, "]C012345\r", []string{"scan ]C0|12345"}},
+	{"over max length at terminator", Config{Framing: Framing{MaxLength: 5}}, "123456\r", []string{"bad toolong"}},
+	{"overlong resync", Config{Framing: Framing{MaxLength: 5}}, strings.Repeat("9", 40) + "\rOK\r", []string{"bad toolong", "scan |OK"}},
+	{"overlong reported once", Config{Framing: Framing{MaxLength: 3}}, strings.Repeat("x", 100) + "\r", []string{"bad toolong"}},
+	{"ssi ack consumed", Config{Framing: Framing{SSI: true}}, "\x04\xd0\x04\x00\xff\x28A1\r", []string{"scan |A1"}},
+	{"ssi ack from decoder consumed", Config{Framing: Framing{SSI: true}}, "\x04\xd0\x00\x00\xff\x2cA1\r", []string{"scan |A1"}},
+	{"ssi nak consumed", Config{Framing: Framing{SSI: true}}, "\x05\xd1\x00\x00\x01\xff\x25A1\r", []string{"scan |A1"}},
+	{"ssi ack without ssi profile", Config{}, "\x04\xd0\x04\x00\xff\x28A1\r", []string{"bad badbyte"}},
+	{"eot not ssi", Config{Framing: Framing{SSI: true}}, "\x04AB\r", []string{"bad badbyte"}},
 }
 
 // TestFramer feeds each case whole, byte by byte, and split in two at
@@ -188,7 +188,7 @@ func assertSafeScan(t testing.TB, ev devices.Event) {
 }
 
 func TestFramerIdle(t *testing.T) {
-	f := mustFramer(t, config.Scanner{Terminator: "idle", IdleGap: config.Duration{Duration: 30 * time.Millisecond}})
+	f := mustFramer(t, Config{Framing: Framing{Terminator: "idle", IdleGap: config.Duration{Duration: 30 * time.Millisecond}}})
 	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
 	var evs []devices.Event
 	evs = append(evs, f.Feed(ms(0), []byte("]E0978"))...)
@@ -223,7 +223,7 @@ func TestFramerIdle(t *testing.T) {
 }
 
 func TestFramerTimeout(t *testing.T) {
-	f := mustFramer(t, config.Scanner{Terminator: "cr", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}})
+	f := mustFramer(t, Config{Framing: Framing{Terminator: "cr", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}})
 	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
 	if evs := f.Feed(ms(0), []byte("PART")); len(evs) != 0 {
 		t.Fatal(renderSerial(evs))
@@ -243,7 +243,7 @@ func TestFramerTimeout(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	// An overlong line without terminator resynchronises at the timeout.
-	g := mustFramer(t, config.Scanner{MaxLength: 3, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}})
+	g := mustFramer(t, Config{Framing: Framing{MaxLength: 3, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}})
 	evs := g.Feed(ms(0), []byte("123456789012345"))
 	evs = append(evs, g.Feed(ms(500), []byte("OK\r"))...)
 	if got := strings.Join(renderSerial(evs), ","); got != "bad toolong,scan |OK" {
@@ -261,7 +261,7 @@ func TestFramerTimeout(t *testing.T) {
 // swallow the next scan: after frame_timeout of silence the packet is given
 // up, and a code arriving exactly then is read as a code.
 func TestFramerSSIPacketTimeout(t *testing.T) {
-	sc := config.Scanner{Beep: "zebra-ssi", FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}
+	sc := Config{Framing: Framing{SSI: true, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}}
 	ms := func(n int) time.Time { return serialT0.Add(time.Duration(n) * time.Millisecond) }
 	tests := []struct {
 		name string
@@ -286,14 +286,14 @@ func TestFramerSSIPacketTimeout(t *testing.T) {
 }
 
 func TestFramerConfigErrors(t *testing.T) {
-	for _, sc := range []config.Scanner{
-		{Terminator: "semicolon"}, {AIM: "drop"}, {AddOn: "both"},
+	for _, sc := range []Config{
+		{Framing: Framing{Terminator: "semicolon"}}, {Framing: Framing{AIM: "drop"}}, {Framing: Framing{AddOn: "both"}},
 	} {
-		if _, err := FramerConfigFor(sc); err == nil {
+		if _, err := FramerConfigFor("", sc.Framing); err == nil {
 			t.Errorf("%+v: no error", sc)
 		}
 	}
-	d, err := New("serial", config.Scanner{Terminator: "LF"})
+	d, err := New("serial", "", Config{Framing: Framing{Terminator: "LF"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,14 +309,9 @@ func FuzzFramer(f *testing.F) {
 	f.Add([]byte("]E09780306406157]E112\r\n"), uint8(3), uint16(1))
 	f.Fuzz(func(t *testing.T, in []byte, mode uint8, seed uint16) {
 		terms := []string{"cr", "lf", "crlf", "tab", "idle"}
-		sc := config.Scanner{
-			Terminator: terms[int(mode)%len(terms)],
-			MaxLength:  int(mode%7) * 5, // 0 = default
-			AIM:        []string{"strip", "keep", "none"}[int(mode/8)%3],
-			AddOn:      []string{"main", "keep", "reject"}[int(mode/32)%3],
-		}
+		sc := Config{Framing: Framing{Terminator: terms[int(mode)%len(terms)], MaxLength: int(mode%7) * 5, AIM: []string{"strip", "keep", "none"}[int(mode/8)%3], AddOn: []string{"main", "keep", "reject"}[int(mode/32)%3]}}
 		if mode&0x80 != 0 {
-			sc.Beep = "zebra-ssi"
+			sc.SSI = true
 		}
 		fr := mustFramer(t, sc)
 		max := sc.MaxLength
@@ -352,7 +347,7 @@ func BenchmarkFramer(b *testing.B) {
 	for i := range 100 {
 		stream = fmt.Appendf(stream, "]E0978030640%04d\r\n", i)
 	}
-	f := mustFramer(b, config.Scanner{Terminator: "cr"})
+	f := mustFramer(b, Config{Framing: Framing{Terminator: "cr"}})
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
 	now := serialT0

@@ -160,12 +160,12 @@ type posDecoder struct {
 	last     time.Time
 }
 
-func newPOSDecoder(sc config.Scanner) (*posDecoder, error) {
-	l, err := posLookup(sc.POSLayout)
+func newPOSDecoder(c Config) (*posDecoder, error) {
+	l, err := posLookup(c.POSLayout)
 	if err != nil {
 		return nil, err
 	}
-	d := &posDecoder{layout: l, max: sc.MaxLength, keepAIM: sc.AIM == "keep", addon: sc.AddOn, timeout: sc.FrameTimeout.Duration}
+	d := &posDecoder{layout: l, max: c.MaxLength, keepAIM: c.AIM == "keep", addon: c.AddOn, timeout: c.FrameTimeout.Duration}
 	if d.max <= 0 {
 		d.max = kbdDefaultMax
 	}
@@ -259,26 +259,26 @@ func (d *posDecoder) Idle(t time.Time) []devices.Event {
 // `beep_bytes` override, then the `beep` setting ("" / "hid-pos" /
 // "honeywell" = the layout's own reports, "none", or hex bytes for every
 // pattern). nil means no scanner-side beep.
-func POSBeep(sc config.Scanner, pattern string) ([]byte, error) {
+func POSBeep(beep string, overrides map[string]string, layout, pattern string) ([]byte, error) {
 	if !config.IsPattern(pattern) {
 		return nil, fmt.Errorf("hid-pos: %w %q", config.ErrUnknownPattern, pattern)
 	}
-	if h, ok := sc.BeepBytes[pattern]; ok {
+	if h, ok := overrides[pattern]; ok {
 		return config.ParseHex(h)
 	}
-	switch sc.Beep {
+	switch beep {
 	case "none":
 		return nil, nil
 	case "", "hid-pos", "honeywell":
-		l, err := posLookup(sc.POSLayout)
+		l, err := posLookup(layout)
 		if err != nil {
 			return nil, err
 		}
 		return l.beeps[pattern], nil
 	}
-	b, err := config.ParseHex(sc.Beep)
+	b, err := config.ParseHex(beep)
 	if err != nil {
-		return nil, fmt.Errorf("hid-pos: beep %q is not a HID POS profile (hid-pos, none or hex bytes of an output report)", sc.Beep)
+		return nil, fmt.Errorf("hid-pos: beep %q is not a HID POS profile (hid-pos, none or hex bytes of an output report)", beep)
 	}
 	return b, nil
 }

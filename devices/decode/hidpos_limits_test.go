@@ -76,7 +76,7 @@ func TestPOSReportLayoutEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := newPOSDecoder(config.Scanner{POSLayout: tt.layout})
+			d, err := newPOSDecoder(Config{POSLayout: tt.layout})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestPOSReportLayoutEdges(t *testing.T) {
 // the "more" flag (Honeywell byte 63, bit 0).
 func TestPOSContinuedMessage(t *testing.T) {
 	long := strings.Repeat("0123456789", 7)
-	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
+	d, _ := newPOSDecoder(Config{POSLayout: "honeywell"})
 	evs := d.Feed(serialT0, devtest.HonReport("]C0", long[:56], true))
 	evs = append(evs, d.Feed(serialT0.Add(5*time.Millisecond), devtest.HonReport("]C0", long[56:], false))...)
 	if got := renderPOS(evs); got != "scan ]C0|"+long {
@@ -107,7 +107,7 @@ func TestPOSContinuedMessage(t *testing.T) {
 // frame_timeout (the person hears the reject and scans again); until then
 // the next report still joins it; afterwards the next code is read alone.
 func TestPOSContinuedMessageTimeout(t *testing.T) {
-	sc := config.Scanner{POSLayout: "honeywell", FrameTimeout: config.Duration{Duration: 300 * time.Millisecond}}
+	sc := Config{POSLayout: "honeywell", Framing: Framing{FrameTimeout: config.Duration{Duration: 300 * time.Millisecond}}}
 	at := func(ms int) time.Time { return serialT0.Add(time.Duration(ms) * time.Millisecond) }
 
 	d, _ := newPOSDecoder(sc)
@@ -135,7 +135,7 @@ func TestPOSContinuedMessageTimeout(t *testing.T) {
 // max_length bounds the joined code; the 4096-byte reassembly bound is a
 // separate, louder refusal (a device stuck on "more follows").
 func TestPOSLengthBounds(t *testing.T) {
-	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell", MaxLength: 5})
+	d, _ := newPOSDecoder(Config{POSLayout: "honeywell", Framing: Framing{MaxLength: 5}})
 	if got := renderPOS(d.Feed(serialT0, devtest.HonReport("]C0", "12345", false))); got != "scan ]C0|12345" {
 		t.Fatalf("code of max_length: got %q", got)
 	}
@@ -145,7 +145,7 @@ func TestPOSLengthBounds(t *testing.T) {
 	}
 
 	feed := func(total int) []devices.Event {
-		d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
+		d, _ := newPOSDecoder(Config{POSLayout: "honeywell"})
 		var evs []devices.Event
 		for sent := 0; sent < total; {
 			n := min(56, total-sent)

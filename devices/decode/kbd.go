@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/encoder"
 
 	"github.com/offcircd/offcircd/devices"
@@ -153,30 +152,30 @@ type kbdDecoder struct {
 	scratch [kbdMaxKeys]uint8
 }
 
-// newKbdDecoder builds the hid-keyboard decoder for sc (layout, report_id,
+// newKbdDecoder builds the hid-keyboard decoder for c (layout, report_id,
 // max_length, aim, terminator, idle_gap, frame_timeout).
-func newKbdDecoder(sc config.Scanner) (*kbdDecoder, error) {
-	l, err := kbdLookup(sc.Layout)
+func newKbdDecoder(c Config) (*kbdDecoder, error) {
+	l, err := kbdLookup(c.Layout)
 	if err != nil {
 		return nil, err
 	}
 	d := &kbdDecoder{
-		track:   kbdTracker{reportID: sc.ReportID},
+		track:   kbdTracker{reportID: c.ReportID},
 		layout:  l,
-		max:     sc.MaxLength,
-		keepAIM: sc.AIM == "keep",
-		addon:   sc.AddOn,
-		idleGap: sc.IdleGap.Duration,
-		timeout: sc.FrameTimeout.Duration,
+		max:     c.MaxLength,
+		keepAIM: c.AIM == "keep",
+		addon:   c.AddOn,
+		idleGap: c.IdleGap.Duration,
+		timeout: c.FrameTimeout.Duration,
 	}
-	switch sc.Terminator {
+	switch c.Terminator {
 	case "", "cr", "lf", "crlf", "tab":
 		// Enter and Tab both end a code: which one the scanner sends is
 		// its suffix setting, and neither can be part of a barcode here.
 	case "idle":
 		d.idleFrame = true
 	default:
-		return nil, fmt.Errorf("hid-keyboard: unknown terminator %q", sc.Terminator)
+		return nil, fmt.Errorf("hid-keyboard: unknown terminator %q", c.Terminator)
 	}
 	if d.max <= 0 {
 		d.max = kbdDefaultMax

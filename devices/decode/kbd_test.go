@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/encoder"
 
 	"github.com/offcircd/offcircd/devices"
@@ -27,7 +26,7 @@ func kbdSeq(parts ...[][]byte) [][]byte {
 	return out
 }
 
-func kbdRun(t *testing.T, sc config.Scanner, reports [][]byte, idleAfter time.Duration) []devices.Event {
+func kbdRun(t *testing.T, sc Config, reports [][]byte, idleAfter time.Duration) []devices.Event {
 	t.Helper()
 	d, err := newKbdDecoder(sc)
 	if err != nil {
@@ -49,48 +48,48 @@ func TestKbdDecoder(t *testing.T) {
 	enter := kbdPress(0, usageEnter)
 	tests := []struct {
 		name    string
-		sc      config.Scanner
+		sc      Config
 		reports [][]byte
 		idle    time.Duration
 		want    []string
 		errIs   error
 	}{
-		{"caps lock makes letters upper, not digits", config.Scanner{}, kbdSeq(kbdPress(0, usageCapsLock), kbdPress(0, 0x04), kbdPress(0, 0x1E), kbdPress(2, 0x05), enter), 0,
+		{"caps lock makes letters upper, not digits", Config{}, kbdSeq(kbdPress(0, usageCapsLock), kbdPress(0, 0x04), kbdPress(0, 0x1E), kbdPress(2, 0x05), enter), 0,
 			[]string{`scan - "A1b"`}, nil},
-		{"caps lock on french digit row types digits", config.Scanner{Layout: "fr"}, kbdSeq(kbdPress(0, usageCapsLock), kbdPress(0, 0x1E), kbdPress(0, 0x1F), enter), 0,
+		{"caps lock on french digit row types digits", Config{Layout: "fr"}, kbdSeq(kbdPress(0, usageCapsLock), kbdPress(0, 0x1E), kbdPress(0, 0x1F), enter), 0,
 			[]string{`scan - "12"`}, nil},
-		{"ctrl+alt is altgr", config.Scanner{Layout: "de"}, kbdSeq(kbdPress(modLCtrl|modLAlt, 0x14), kbdPress(0, 0x04), enter), 0,
+		{"ctrl+alt is altgr", Config{Layout: "de"}, kbdSeq(kbdPress(modLCtrl|modLAlt, 0x14), kbdPress(0, 0x04), enter), 0,
 			[]string{`scan - "@a"`}, nil},
-		{"dead key + space types the accent", config.Scanner{Layout: "de"}, kbdSeq(kbdPress(0, 0x35), kbdPress(0, 0x2C), kbdPress(0, 0x1E), enter), 0,
+		{"dead key + space types the accent", Config{Layout: "de"}, kbdSeq(kbdPress(0, 0x35), kbdPress(0, 0x2C), kbdPress(0, 0x1E), enter), 0,
 			[]string{`scan - "^1"`}, nil},
-		{"dead key + vowel is an accented letter", config.Scanner{Layout: "de"}, kbdSeq(kbdPress(0, 0x35), kbdPress(0, 0x08), enter), 0,
+		{"dead key + vowel is an accented letter", Config{Layout: "de"}, kbdSeq(kbdPress(0, 0x35), kbdPress(0, 0x08), enter), 0,
 			[]string{`bad - ""`}, errKbdAccent},
-		{"dead key + consonant types both", config.Scanner{Layout: "fr"}, kbdSeq(kbdPress(0, 0x2F), kbdPress(0, 0x05), enter), 0,
+		{"dead key + consonant types both", Config{Layout: "fr"}, kbdSeq(kbdPress(0, 0x2F), kbdPress(0, 0x05), enter), 0,
 			[]string{`scan - "^b"`}, nil},
-		{"ctrl combination rejected", config.Scanner{}, kbdSeq(kbdPress(0, 0x04), kbdPress(modLCtrl, 0x06), enter), 0,
+		{"ctrl combination rejected", Config{}, kbdSeq(kbdPress(0, 0x04), kbdPress(modLCtrl, 0x06), enter), 0,
 			[]string{`bad - "a"`}, errKbdControl},
-		{"unknown key rejected", config.Scanner{}, kbdSeq(kbdPress(0, 0x3A), kbdPress(0, 0x04), enter), 0,
+		{"unknown key rejected", Config{}, kbdSeq(kbdPress(0, 0x3A), kbdPress(0, 0x04), enter), 0,
 			[]string{`bad - "a"`}, errKbdNoKey},
-		{"space is not printable", config.Scanner{}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, 0x2C), enter), 0,
+		{"space is not printable", Config{}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, 0x2C), enter), 0,
 			[]string{`bad - "a"`}, encoder.ErrCharset},
-		{"overlong rejected then resync", config.Scanner{MaxLength: 3}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, 0x05), kbdPress(0, 0x06), kbdPress(0, 0x07), enter, kbdPress(0, 0x04), enter), 0,
+		{"overlong rejected then resync", Config{Framing: Framing{MaxLength: 3}}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, 0x05), kbdPress(0, 0x06), kbdPress(0, 0x07), enter, kbdPress(0, 0x04), enter), 0,
 			[]string{`bad - "abc"`, `scan - "a"`}, errKbdTooLong},
-		{"bare terminators ignored", config.Scanner{}, kbdSeq(enter, kbdPress(0, usageTab), enter), 0, nil, nil},
-		{"tab and keypad enter terminate", config.Scanner{}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, usageTab), kbdPress(0, 0x05), kbdPress(0, usageKPEnter)), 0,
+		{"bare terminators ignored", Config{}, kbdSeq(enter, kbdPress(0, usageTab), enter), 0, nil, nil},
+		{"tab and keypad enter terminate", Config{}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, usageTab), kbdPress(0, 0x05), kbdPress(0, usageKPEnter)), 0,
 			[]string{`scan - "a"`, `scan - "b"`}, nil},
-		{"idle framing", config.Scanner{Terminator: "idle"}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, 0x05)), 300 * time.Millisecond,
+		{"idle framing", Config{Framing: Framing{Terminator: "idle"}}, kbdSeq(kbdPress(0, 0x04), kbdPress(0, 0x05)), 300 * time.Millisecond,
 			[]string{`scan - "ab"`}, nil},
-		{"missing terminator rejected after frame timeout", config.Scanner{}, kbdSeq(kbdPress(0, 0x04)), 1500 * time.Millisecond,
+		{"missing terminator rejected after frame timeout", Config{}, kbdSeq(kbdPress(0, 0x04)), 1500 * time.Millisecond,
 			[]string{`bad - "a"`}, errKbdIncomplete},
-		{"aim kept when configured", config.Scanner{AIM: "keep"}, kbdSeq(kbdPress(0, 0x30), kbdPress(2, 0x06), kbdPress(0, 0x27), kbdPress(0, 0x1E), enter), 0,
+		{"aim kept when configured", Config{Framing: Framing{AIM: "keep"}}, kbdSeq(kbdPress(0, 0x30), kbdPress(2, 0x06), kbdPress(0, 0x27), kbdPress(0, 0x1E), enter), 0,
 			[]string{`scan ]C0 "]C01"`}, nil},
-		{"aim only is bad", config.Scanner{}, kbdSeq(kbdPress(0, 0x30), kbdPress(2, 0x06), kbdPress(0, 0x27), enter), 0,
+		{"aim only is bad", Config{}, kbdSeq(kbdPress(0, 0x30), kbdPress(2, 0x06), kbdPress(0, 0x27), enter), 0,
 			[]string{`bad ]C0 ""`}, nil},
-		{"report id prefix", config.Scanner{ReportID: true}, [][]byte{{1, 0, 0, 0x04, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0x28, 0, 0, 0, 0, 0}}, 0,
+		{"report id prefix", Config{ReportID: true}, [][]byte{{1, 0, 0, 0x04, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0x28, 0, 0, 0, 0, 0}}, 0,
 			[]string{`scan - "a"`}, nil},
-		{"short reports ignored", config.Scanner{}, [][]byte{{}, {0}, {0, 0}, kpReport(0, 0x04), kpReport(0, usageEnter)}, 0,
+		{"short reports ignored", Config{}, [][]byte{{}, {0}, {0, 0}, kpReport(0, 0x04), kpReport(0, usageEnter)}, 0,
 			[]string{`scan - "a"`}, nil},
-		{"alt code out of range", config.Scanner{}, kbdSeq([][]byte{kpReport(modLAlt, 0x59), kpReport(modLAlt), kpReport(modLAlt, 0x59), kpReport(modLAlt), kpReport(0)}, enter), 0,
+		{"alt code out of range", Config{}, kbdSeq([][]byte{kpReport(modLAlt, 0x59), kpReport(modLAlt), kpReport(modLAlt, 0x59), kpReport(modLAlt), kpReport(0)}, enter), 0,
 			[]string{`bad - ""`}, errKbdAltCode},
 	}
 	for _, tt := range tests {
@@ -136,7 +135,7 @@ func TestKbdLayoutsRoundTrip(t *testing.T) {
 			}
 		}
 		reports = append(reports, kbdPress(0, usageEnter)...)
-		evs := kbdRun(t, config.Scanner{Layout: name, MaxLength: 1000}, reports, 0)
+		evs := kbdRun(t, Config{Layout: name, Framing: Framing{MaxLength: 1000}}, reports, 0)
 		if len(evs) != 1 || evs[0].Kind != devices.KindScan || evs[0].Data != string(want) {
 			t.Errorf("%s: got %+v, want %q", name, evs, want)
 		}
@@ -155,7 +154,7 @@ func FuzzKbdDecoder(f *testing.F) {
 	f.Add([]byte{0x40, 0, 0x2F, 0, 0, 0x35, 0x02, 0, 0x1F}, uint8(2))
 	f.Fuzz(func(t *testing.T, stream []byte, opt uint8) {
 		layouts := KeyboardLayouts()
-		sc := config.Scanner{Layout: layouts[int(opt)%len(layouts)], ReportID: opt&8 != 0, MaxLength: int(opt >> 4)}
+		sc := Config{Layout: layouts[int(opt)%len(layouts)], ReportID: opt&8 != 0, Framing: Framing{MaxLength: int(opt >> 4)}}
 		if opt&16 != 0 {
 			sc.Terminator = "idle"
 		}
@@ -197,7 +196,7 @@ func FuzzPOSDecoder(f *testing.F) {
 	f.Add([]byte{2, 3, 'a', 'b', 'c'}, uint8(1))
 	f.Fuzz(func(t *testing.T, stream []byte, opt uint8) {
 		layouts := POSLayouts()
-		d, err := newPOSDecoder(config.Scanner{POSLayout: layouts[int(opt)%len(layouts)], AIM: map[bool]string{true: "keep"}[opt&4 != 0]})
+		d, err := newPOSDecoder(Config{POSLayout: layouts[int(opt)%len(layouts)], Framing: Framing{AIM: map[bool]string{true: "keep"}[opt&4 != 0]}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +219,7 @@ func FuzzPOSDecoder(f *testing.F) {
 }
 
 func TestPOSEndlessContinuation(t *testing.T) {
-	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
+	d, _ := newPOSDecoder(Config{POSLayout: "honeywell"})
 	now := time.Now()
 	var evs []devices.Event
 	for i := 0; i < 1000; i++ {
@@ -255,7 +254,7 @@ func TestPOSMalformed(t *testing.T) {
 		{"generic", []byte{9}, 0},
 	}
 	for _, tt := range tests {
-		d, _ := newPOSDecoder(config.Scanner{POSLayout: tt.layout})
+		d, _ := newPOSDecoder(Config{POSLayout: tt.layout})
 		evs := d.Feed(time.Now(), tt.report)
 		var got devices.Kind
 		if len(evs) > 0 {
@@ -273,7 +272,7 @@ func BenchmarkKbdDecoder(b *testing.B) {
 		reports = append(reports, kbdPress(0, 0x1E+(c-'1'+10)%10)...)
 	}
 	reports = append(reports, kbdPress(0, usageEnter)...)
-	d, _ := newKbdDecoder(config.Scanner{})
+	d, _ := newKbdDecoder(Config{})
 	now := time.Now()
 	b.ReportAllocs()
 	b.SetBytes(int64(8 * len(reports)))
@@ -287,7 +286,7 @@ func BenchmarkKbdDecoder(b *testing.B) {
 func BenchmarkPOSDecoder(b *testing.B) {
 	long := []byte(strings.Repeat("0123456789", 7))
 	r1, r2 := devtest.HonReport("]C0", string(long[:56]), true), devtest.HonReport("]C0", string(long[56:]), false)
-	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
+	d, _ := newPOSDecoder(Config{POSLayout: "honeywell"})
 	now := time.Now()
 	b.ReportAllocs()
 	b.SetBytes(128)
@@ -321,12 +320,12 @@ func TestHIDCodeAIMAndAddOn(t *testing.T) {
 	}
 	// The Honeywell layout carries the AIM id in its own field; an add-on
 	// follows in the data.
-	d, _ := newPOSDecoder(config.Scanner{POSLayout: "honeywell", AddOn: "reject"})
+	d, _ := newPOSDecoder(Config{POSLayout: "honeywell", Framing: Framing{AddOn: "reject"}})
 	evs := d.Feed(time.Now(), devtest.HonReport("]E0", "9780306406157]E112", false))
 	if len(evs) != 1 || evs[0].Kind != devices.KindBad || !errors.Is(evs[0].Err, ErrFrameAddOn) {
 		t.Errorf("honeywell add-on reject: %+v", evs)
 	}
-	d, _ = newPOSDecoder(config.Scanner{POSLayout: "honeywell"})
+	d, _ = newPOSDecoder(Config{POSLayout: "honeywell"})
 	evs = d.Feed(time.Now(), devtest.HonReport("]E0", "9780306406157]E112", false))
 	if len(evs) != 1 || evs[0].Kind != devices.KindScan || evs[0].Data != "9780306406157" || evs[0].Symbology != "]E0" {
 		t.Errorf("honeywell add-on main: %+v", evs)

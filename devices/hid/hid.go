@@ -31,15 +31,6 @@ import (
 //   - Usage pages are 0 on Linux: devices are chosen by vid, pid, serial
 //     number and interface.
 
-func init() {
-	devices.RegisterSource("hid-pos", func(sc config.Scanner, env devices.Env, log *slog.Logger) (devices.Source, error) {
-		return newHIDSource(sc, env, log, hidSystem)
-	})
-	devices.RegisterSource("hid-keyboard", func(sc config.Scanner, env devices.Env, log *slog.Logger) (devices.Source, error) {
-		return newHIDSource(sc, env, log, hidSystem)
-	})
-}
-
 // Sentinel errors of the HID transport.
 var (
 	// ErrHIDNeedsCgo is returned by HID sources of a binary built without
@@ -224,7 +215,11 @@ const hidReportMax = 1024
 // newHIDSource builds a hid-pos or hid-keyboard source on backend; it opens
 // nothing (Run does).
 func newHIDSource(sc config.Scanner, env devices.Env, log *slog.Logger, backend hidBackend) (*hidSource, error) {
-	m, err := newHIDMatch(sc.VID, sc.PID, sc.SerialNumber, sc.Interface)
+	o, err := devices.OptionsOf[Options](sc)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newHIDMatch(o.VID, o.PID, o.SerialNumber, o.Interface)
 	if err != nil {
 		return nil, fmt.Errorf("%s: scanner %q: %w", sc.Type, sc.Name, err)
 	}
@@ -232,27 +227,25 @@ func newHIDSource(sc config.Scanner, env devices.Env, log *slog.Logger, backend 
 		interval: hotplugInterval(env), poll: hidPoll}
 	switch sc.Type {
 	case "hid-pos":
-		if sc.POSLayout != "" {
-			if _, err := decode.New("hid-pos", sc); err != nil {
+		if o.POSLayout != "" {
+			if _, err := decode.New("hid-pos", sc.Name, o.Config); err != nil {
 				return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
 			}
 		}
-		s.pos, s.posLayout = true, sc.POSLayout
+		s.pos, s.posLayout = true, o.POSLayout
 		s.newDecoder = func(layout string) (devices.Decoder, error) {
-			sc := sc
-			sc.POSLayout = layout
-			return decode.New("hid-pos", sc)
+			c := o.Config
+			c.POSLayout = layout
+			return decode.New("hid-pos", sc.Name, c)
 		}
 		s.beepFor = func(layout, p string) ([]byte, error) {
-			sc := sc
-			sc.POSLayout = layout
-			return decode.POSBeep(sc, p)
+			return decode.POSBeep(sc.Beep, sc.BeepBytes, layout, p)
 		}
 	case "hid-keyboard":
-		if _, err := decode.New("hid-keyboard", sc); err != nil {
+		if _, err := decode.New("hid-keyboard", sc.Name, o.Config); err != nil {
 			return nil, fmt.Errorf("scanner %q: %w", sc.Name, err)
 		}
-		s.newDecoder = func(string) (devices.Decoder, error) { return decode.New("hid-keyboard", sc) }
+		s.newDecoder = func(string) (devices.Decoder, error) { return decode.New("hid-keyboard", sc.Name, o.Config) }
 		s.unsupported = keyboardUnsupported(s.goos)
 	default:
 		return nil, fmt.Errorf("hid: scanner %q: type %q is not a HID type", sc.Name, sc.Type)

@@ -67,8 +67,8 @@ func clockSource(t *testing.T) (*wallClockHID, *hidSource, chan devices.Event, f
 	fb := newFakeHIDBackend()
 	b := &wallClockBackend{fakeHIDBackend: fb}
 	b.dev = &wallClockHID{fakeHID: fb.plug("1-1:1.0", ""), offset: new(atomic.Int64)}
-	sc := config.Scanner{Name: "desk", POSLayout: "honeywell"}
-	sc.FrameTimeout.Duration = 200 * time.Millisecond
+	sc := config.Scanner{Name: "desk", Options: &Options{Config: decode.Config{POSLayout: "honeywell",
+		Framing: decode.Framing{FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}}}}
 	s := testHIDSource(t, b, sc)
 	s.poll = 20 * time.Millisecond
 	out, stop := hidRunSource(t, s)

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"github.com/offcircd/offcircd/config"
 
 	"github.com/offcircd/offcircd/devices/internal/devtest"
@@ -173,9 +171,15 @@ func hidQuietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func testHIDSource(t *testing.T, b hidBackend, sc config.Scanner) *hidSource {
 	t.Helper()
-	if sc.VID == "" {
-		sc.VID, sc.PID = "0C2E", "0b87"
+	o, _ := sc.Options.(*Options)
+	if o == nil {
+		o = new(Options)
 	}
+	o2 := *o // the caller's options stay as they were
+	if o2.VID == "" {
+		o2.VID, o2.PID = "0C2E", "0b87"
+	}
+	sc.Options = &o2
 	if sc.Type == "" {
 		sc.Type = "hid-pos"
 	}
@@ -226,7 +230,7 @@ func hidRunSource(t *testing.T, s devices.Source) (chan devices.Event, func() er
 
 func TestHIDReadLoopHotplug(t *testing.T) {
 	b := newFakeHIDBackend()
-	s := testHIDSource(t, b, config.Scanner{Name: "desk", POSLayout: "honeywell"})
+	s := testHIDSource(t, b, config.Scanner{Name: "desk", Options: &Options{Config: decode.Config{POSLayout: "honeywell"}}})
 	var tapped atomic.Int32
 	s.SetTap(func(time.Time, []byte) { tapped.Add(1) })
 	out, stop := hidRunSource(t, s)
@@ -338,7 +342,7 @@ func TestHIDSelectBySerial(t *testing.T) {
 	b := newFakeHIDBackend()
 	b.plug("usb-1", "AAA")
 	d := b.plug("usb-2", "BBB")
-	s := testHIDSource(t, b, config.Scanner{Name: "s", SerialNumber: "BBB"})
+	s := testHIDSource(t, b, config.Scanner{Name: "s", Options: &Options{USB: devices.USB{SerialNumber: "BBB"}}})
 	out, stop := hidRunSource(t, s)
 	defer stop()
 	hidNext(t, out, devices.KindState)
@@ -385,10 +389,10 @@ func TestHIDUnsupported(t *testing.T) {
 
 func TestHIDBadConfig(t *testing.T) {
 	for _, sc := range []config.Scanner{
-		{Name: "x", Type: "hid-pos", VID: "", PID: "0001"},
-		{Name: "x", Type: "hid-pos", VID: "zz", PID: "0001"},
-		{Name: "x", Type: "hid-pos", VID: "0c2e", PID: "0001", POSLayout: "nope"},
-		{Name: "x", Type: "hid-keyboard", VID: "0c2e", PID: "0001", Layout: "xx"},
+		{Name: "x", Type: "hid-pos", Options: &Options{USB: devices.USB{VID: "", PID: "0001"}}},
+		{Name: "x", Type: "hid-pos", Options: &Options{USB: devices.USB{VID: "zz", PID: "0001"}}},
+		{Name: "x", Type: "hid-pos", Options: &Options{USB: devices.USB{VID: "0c2e", PID: "0001"}, Config: decode.Config{POSLayout: "nope"}}},
+		{Name: "x", Type: "hid-keyboard", Options: &Options{USB: devices.USB{VID: "0c2e", PID: "0001"}, Config: decode.Config{Layout: "xx"}}},
 	} {
 		if _, err := newHIDSource(sc, devices.Env{}, hidQuietLog(), newFakeHIDBackend()); err == nil {
 			t.Errorf("%+v: no error", sc)
@@ -399,8 +403,7 @@ func TestHIDBadConfig(t *testing.T) {
 func TestHIDBeep(t *testing.T) {
 	b := newFakeHIDBackend()
 	dev := b.plug("usb-1", "")
-	s := testHIDSource(t, b, config.Scanner{Name: "s", POSLayout: "honeywell",
-		BeepBytes: map[string]string{"double": "FD 03 16 07 0D"}})
+	s := testHIDSource(t, b, config.Scanner{Name: "s", BeepBytes: map[string]string{"double": "FD 03 16 07 0D"}, Options: &Options{Config: decode.Config{POSLayout: "honeywell"}}})
 	if err := s.Beep("good"); !errors.Is(err, ErrHIDNotConnected) {
 		t.Errorf("beep before connect: %v", err)
 	}
@@ -431,24 +434,24 @@ func TestHIDBeep(t *testing.T) {
 
 func TestPOSBeepProfiles(t *testing.T) {
 	tests := []struct {
-		sc      config.Scanner
-		pattern string
-		want    []byte
-		err     bool
+		beep, layout string
+		pattern      string
+		want         []byte
+		err          bool
 	}{
-		{config.Scanner{POSLayout: "honeywell"}, "good", []byte{0x04, 0x40}, false},
-		{config.Scanner{POSLayout: "honeywell", Beep: "honeywell"}, "write-failure", []byte{0x04, 0x20}, false},
-		{config.Scanner{}, "good", nil, true}, // the layout comes from the device
-		{config.Scanner{Beep: "none"}, "good", nil, false},
-		{config.Scanner{POSLayout: "newland"}, "good", nil, false},
-		{config.Scanner{Beep: "04 01"}, "patron", []byte{0x04, 0x01}, false},
-		{config.Scanner{Beep: "zebra-ssi"}, "good", nil, true},
-		{config.Scanner{}, "nope", nil, true},
+		{"", "honeywell", "good", []byte{0x04, 0x40}, false},
+		{"honeywell", "honeywell", "write-failure", []byte{0x04, 0x20}, false},
+		{"", "", "good", nil, true}, // the layout comes from the device
+		{"none", "", "good", nil, false},
+		{"", "newland", "good", nil, false},
+		{"04 01", "", "patron", []byte{0x04, 0x01}, false},
+		{"zebra-ssi", "", "good", nil, true},
+		{"", "", "nope", nil, true},
 	}
 	for _, tt := range tests {
-		got, err := decode.POSBeep(tt.sc, tt.pattern)
+		got, err := decode.POSBeep(tt.beep, nil, tt.layout, tt.pattern)
 		if (err != nil) != tt.err || !bytes.Equal(got, tt.want) {
-			t.Errorf("%+v %s: %x, %v", tt.sc, tt.pattern, got, err)
+			t.Errorf("beep %q layout %q %s: %x, %v", tt.beep, tt.layout, tt.pattern, got, err)
 		}
 	}
 }
@@ -510,10 +513,7 @@ func TestHIDList(t *testing.T) {
 	}
 	// Every snippet must be a valid [[scanner]] table for our config.
 	for _, l := range got {
-		var cfg struct {
-			Scanner []config.Scanner `toml:"scanner"`
-		}
-		if err := toml.Unmarshal([]byte(l.Snippet), &cfg); err != nil || len(cfg.Scanner) != 1 {
+		if scs, err := config.ParseScanners("snippet.toml", []byte(l.Snippet)); err != nil || len(scs) != 1 {
 			t.Errorf("snippet does not parse: %v\n%s", err, l.Snippet)
 		}
 	}
@@ -541,3 +541,6 @@ func (b *fakeHIDBackend) Descriptor(i hidInfo) ([]byte, error) {
 	}
 	return nil, errors.New("no report descriptor")
 }
+
+// The HID types are registered as devices/all registers them.
+func init() { Register() }

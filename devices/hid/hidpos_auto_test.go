@@ -23,7 +23,7 @@ func TestHIDPOSNoLayoutHoneywellWhole(t *testing.T) {
 	b := newFakeHIDBackend()
 	dev := b.plug("1-1:1.0", "")
 	b.setDescriptor("1-1:1.0", devtest.HoneywellDescriptor)
-	cfg := &config.Config{Scanners: []config.Scanner{{Name: "desk", Type: "hid-pos", VID: "0c2e", PID: "0b87"}}}
+	cfg := &config.Config{Scanners: []config.Scanner{{Name: "desk", Type: "hid-pos", Options: &Options{USB: devices.USB{VID: "0c2e", PID: "0b87"}}}}}
 	cfg.ApplyDefaults()
 	s := testHIDSource(t, b, cfg.Scanners[0])
 	out, stop := hidRunSource(t, s)

@@ -13,10 +13,6 @@ import (
 // The keypad is a small USB keyboard whose keys send station commands
 // (decode.NewKeypad says which); it is read like a keyboard-mode scanner.
 
-func init() {
-	devices.RegisterKeypad(NewKeypad)
-}
-
 // NewKeypad builds the keypad source of the [keypad] table on this
 // machine's HID devices. It opens nothing (Run does).
 func NewKeypad(kp *config.Keypad, env devices.Env, log *slog.Logger) (devices.Source, error) {

@@ -12,10 +12,6 @@ import (
 // `offcircd devices` lists HID interfaces next to serial ports, marking the
 // ones made by scanner vendors and offering a [[scanner]] table to paste.
 
-func init() {
-	devices.RegisterLister(func() ([]devices.Listing, error) { return listHID(hidSystem, hostOS) })
-}
-
 // hidScannerVendors are USB vendor ids of barcode scanner makers (HARDWARE.md).
 var hidScannerVendors = map[uint16]string{
 	0x05e0: "Symbol/Zebra", 0x05f9: "Datalogic", 0x0c2e: "Honeywell/Metrologic", 0x1eab: "Newland",

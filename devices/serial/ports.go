@@ -9,8 +9,6 @@ import (
 
 	"go.bug.st/serial/enumerator"
 
-	"github.com/offcircd/offcircd/config"
-
 	"github.com/offcircd/offcircd/devices"
 )
 
@@ -44,7 +42,7 @@ func normHex(s string) string {
 // matchSerialPort picks the port for sc from list: by vid/pid (and
 // serial_number when set). Several matches are an error rather than a
 // guess, so two identical scanners never end up sharing one port.
-func matchSerialPort(sc config.Scanner, list []*enumerator.PortDetails) (string, error) {
+func matchSerialPort(sc devices.USB, list []*enumerator.PortDetails) (string, error) {
 	vid, pid := normHex(sc.VID), normHex(sc.PID)
 	var names []string
 	for _, p := range list {
@@ -147,8 +145,4 @@ func serialSnippet(l devices.Listing, unique bool) string {
 	}
 	fmt.Fprintf(&b, "beep       = %q\n", beep)
 	return b.String()
-}
-
-func init() {
-	devices.RegisterLister(ListSerial)
 }

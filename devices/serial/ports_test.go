@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pelletier/go-toml/v2"
 	"go.bug.st/serial/enumerator"
 
 	"github.com/offcircd/offcircd/config"
@@ -31,15 +30,11 @@ func TestSerialListings(t *testing.T) {
 		}
 		by[l.Name] = l
 		// Every snippet is valid TOML that the config accepts as a scanner.
-		var doc struct {
-			Scanner []config.Scanner `toml:"scanner"`
-		}
-		dec := toml.NewDecoder(strings.NewReader(l.Snippet))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&doc); err != nil || len(doc.Scanner) != 1 {
+		scs, err := config.ParseScanners("snippet.toml", []byte(l.Snippet))
+		if err != nil || len(scs) != 1 {
 			t.Fatalf("%s: snippet does not parse (%v):\n%s", l.Name, err, l.Snippet)
 		}
-		sc := doc.Scanner[0]
+		sc := scs[0]
 		sc.Name = "x"
 		if _, err := NewSerial(sc, nil); err != nil {
 			t.Errorf("%s: snippet rejected: %v\n%s", l.Name, err, l.Snippet)

@@ -71,7 +71,7 @@ const (
 // sounds scanner-side beeps (Beeper).
 type Serial struct {
 	name   string
-	sc     config.Scanner
+	opts   *Options
 	ports  serialPorts
 	mode   bugst.Mode
 	fcfg   decode.FramerConfig
@@ -96,12 +96,6 @@ type Serial struct {
 	closeMu sync.Mutex
 }
 
-func init() {
-	devices.RegisterSource("serial", func(sc config.Scanner, _ devices.Env, log *slog.Logger) (devices.Source, error) {
-		return NewSerial(sc, log)
-	})
-}
-
 // NewSerial checks sc and returns its source on this machine's serial
 // ports; it opens nothing (Run does).
 func NewSerial(sc config.Scanner, log *slog.Logger) (*Serial, error) {
@@ -113,14 +107,20 @@ func newSerial(sc config.Scanner, log *slog.Logger, ports serialPorts) (*Serial,
 	if log == nil {
 		log = slog.Default()
 	}
-	if sc.Port == "" && sc.VID == "" {
+	o, err := devices.OptionsOf[Options](sc)
+	if err != nil {
+		return nil, err
+	}
+	if o.Port == "" && o.VID == "" {
 		return nil, fmt.Errorf("serial: scanner %q: set port, or vid and pid", sc.Name)
 	}
-	mode, err := serialMode(sc)
+	mode, err := serialMode(o)
 	if err != nil {
 		return nil, fmt.Errorf("serial: scanner %q: %w", sc.Name, err)
 	}
-	fc, err := decode.FramerConfigFor(sc)
+	framing := o.Framing
+	framing.SSI = strings.EqualFold(sc.Beep, "zebra-ssi")
+	fc, err := decode.FramerConfigFor(sc.Name, framing)
 	if err != nil {
 		return nil, err
 	}
@@ -132,14 +132,14 @@ func newSerial(sc config.Scanner, log *slog.Logger, ports serialPorts) (*Serial,
 		rt = max(fc.IdleGap/2, 5*time.Millisecond)
 	}
 	return &Serial{
-		name: sc.Name, sc: sc, ports: ports, mode: mode, fcfg: fc, log: log,
+		name: sc.Name, opts: o, ports: ports, mode: mode, fcfg: fc, log: log,
 		beep: sc.Beep, beepBy: sc.BeepBytes,
 		backoffMin: serialBackoffMin, backoffMax: serialBackoffMax, readTimeout: rt,
 	}, nil
 }
 
 // serialMode turns the line settings into a bugst.Mode, 9600 8N1 when unset.
-func serialMode(sc config.Scanner) (bugst.Mode, error) {
+func serialMode(sc *Options) (bugst.Mode, error) {
 	m := bugst.Mode{BaudRate: sc.Baud, DataBits: sc.DataBits}
 	if m.BaudRate == 0 {
 		m.BaudRate = 9600
@@ -297,13 +297,13 @@ func openState(err error) devices.State {
 // open resolves the port (by name, or by USB ids each time: the scanner
 // may come back under another name) and opens it.
 func (s *Serial) open() (serialPort, string, error) {
-	path := s.sc.Port
+	path := s.opts.Port
 	if path == "" {
 		list, err := s.ports.List()
 		if err != nil {
 			return nil, "", fmt.Errorf("serial: listing ports: %w", err)
 		}
-		path, err = matchSerialPort(s.sc, list)
+		path, err = matchSerialPort(s.opts.USB, list)
 		if err != nil {
 			return nil, "", err
 		}

@@ -62,7 +62,7 @@ func TestSerialStopWithStuckBeep(t *testing.T) {
 	port := &stuckPort{t: t, closed: make(chan struct{}), reset: make(chan struct{}), writing: make(chan struct{})}
 	t.Cleanup(func() { port.ResetOutputBuffer() })
 
-	src, err := newSerial(config.Scanner{Name: "s", Port: "/dev/fake", Beep: "bel"}, serialQuietLog, fakePorts{open: port})
+	src, err := newSerial(config.Scanner{Name: "s", Beep: "bel", Options: &Options{Port: "/dev/fake"}}, serialQuietLog, fakePorts{open: port})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,8 +148,7 @@ func TestSerialPTYTerminators(t *testing.T) {
 			m, path := newPTY(t)
 			// Generous gaps: the test machine may stall a goroutine for
 			// a good fraction of a second under load.
-			_, out := runSerial(t, config.Scanner{Name: "desk", Port: path, Terminator: tc.term,
-				IdleGap: config.Duration{Duration: 250 * time.Millisecond}, FrameTimeout: config.Duration{Duration: 5 * time.Second}}, nil)
+			_, out := runSerial(t, config.Scanner{Name: "desk", Options: &Options{Port: path, Framing: decode.Framing{Terminator: tc.term, IdleGap: config.Duration{Duration: 250 * time.Millisecond}, FrameTimeout: config.Duration{Duration: 5 * time.Second}}}}, nil)
 			waitState(t, out, devices.StateConnected)
 			codes := []string{"]E09780306406157", "31234000567890", "P00042"}
 			for i, c := range codes {
@@ -176,7 +175,7 @@ func TestSerialPTYTerminators(t *testing.T) {
 func TestSerialPTYGarbage(t *testing.T) {
 	t.Parallel()
 	m, path := newPTY(t)
-	_, out := runSerial(t, config.Scanner{Name: "drop", Port: path, MaxLength: 20}, nil)
+	_, out := runSerial(t, config.Scanner{Name: "drop", Options: &Options{Port: path, Framing: decode.Framing{MaxLength: 20}}}, nil)
 	waitState(t, out, devices.StateConnected)
 	garbage := []byte("\x00\x01\xfe\xff\x1b[0m\x80\r")
 	overlong := []byte(strings.Repeat("7", 500) + "\r")
@@ -200,7 +199,7 @@ func TestSerialPTYGarbage(t *testing.T) {
 	var mu sync.Mutex
 	var tapped []byte
 	m2, path2 := newPTY(t)
-	src2, err := NewSerial(config.Scanner{Name: "tap", Port: path2}, serialQuietLog)
+	src2, err := NewSerial(config.Scanner{Name: "tap", Options: &Options{Port: path2}}, serialQuietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,8 +226,8 @@ func TestSerialTwoScanners(t *testing.T) {
 	t.Parallel()
 	ma, pa := newPTY(t)
 	mb, pb := newPTY(t)
-	_, outA := runSerial(t, config.Scanner{Name: "a", Port: pa, FrameTimeout: config.Duration{Duration: 5 * time.Second}}, nil)
-	_, outB := runSerial(t, config.Scanner{Name: "b", Port: pb, Terminator: "lf", FrameTimeout: config.Duration{Duration: 5 * time.Second}}, nil)
+	_, outA := runSerial(t, config.Scanner{Name: "a", Options: &Options{Port: pa, Framing: decode.Framing{FrameTimeout: config.Duration{Duration: 5 * time.Second}}}}, nil)
+	_, outB := runSerial(t, config.Scanner{Name: "b", Options: &Options{Port: pb, Framing: decode.Framing{Terminator: "lf", FrameTimeout: config.Duration{Duration: 5 * time.Second}}}}, nil)
 	waitState(t, outA, devices.StateConnected)
 	waitState(t, outB, devices.StateConnected)
 	const n = 30
@@ -299,7 +298,7 @@ func TestSerialReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &countingHandler{}
-	_, out := runSerial(t, config.Scanner{Name: "kiosk", Port: link}, slog.New(h))
+	_, out := runSerial(t, config.Scanner{Name: "kiosk", Options: &Options{Port: link}}, slog.New(h))
 	waitState(t, out, devices.StateConnected)
 
 	const cycles = 50
@@ -369,7 +368,7 @@ func TestSerialUSBReplug(t *testing.T) {
 		return append([]*enumerator.PortDetails(nil), ports...), nil
 	}
 
-	_, out := runSerialOn(t, config.Scanner{Name: "desk", VID: "0c2e", PID: "0720", SerialNumber: "18012b4f32"}, nil, fakePorts{list: list})
+	_, out := runSerialOn(t, config.Scanner{Name: "desk", Options: &Options{USB: devices.USB{VID: "0c2e", PID: "0720", SerialNumber: "18012b4f32"}}}, nil, fakePorts{list: list})
 	waitState(t, out, devices.StateConnected)
 	m1.Write([]byte("ONE\r"))
 	if ev := next(t, out, notState); ev.Data != "ONE" {
@@ -393,7 +392,7 @@ func TestSerialUSBReplug(t *testing.T) {
 
 func TestSerialWaitingAtStart(t *testing.T) {
 	t.Parallel()
-	_, out := runSerial(t, config.Scanner{Name: "gone", Port: filepath.Join(t.TempDir(), "nope")}, nil)
+	_, out := runSerial(t, config.Scanner{Name: "gone", Options: &Options{Port: filepath.Join(t.TempDir(), "nope")}}, nil)
 	ev := waitState(t, out, devices.StateWaiting)
 	if ev.Err == nil {
 		t.Fatal("waiting without the reason")
@@ -409,14 +408,14 @@ func TestSerialWaitingAtStart(t *testing.T) {
 func TestSerialBeepPTY(t *testing.T) {
 	t.Parallel()
 	m, path := newPTY(t)
-	src, err := NewSerial(config.Scanner{Name: "z", Port: path, Beep: "zebra-ssi"}, serialQuietLog)
+	src, err := NewSerial(config.Scanner{Name: "z", Beep: "zebra-ssi", Options: &Options{Port: path}}, serialQuietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := src.Beep("good"); !errors.Is(err, ErrNotConnected) {
 		t.Fatalf("beep before Run: %v, want ErrNotConnected", err)
 	}
-	src, out := runSerial(t, config.Scanner{Name: "z", Port: path, Beep: "zebra-ssi"}, nil)
+	src, out := runSerial(t, config.Scanner{Name: "z", Beep: "zebra-ssi", Options: &Options{Port: path}}, nil)
 	waitState(t, out, devices.StateConnected)
 	if err := src.Beep("good"); err != nil {
 		t.Fatal(err)
@@ -445,12 +444,12 @@ func TestSerialBeepPTY(t *testing.T) {
 func TestNewSerialErrors(t *testing.T) {
 	for _, sc := range []config.Scanner{
 		{Name: "x"},
-		{Name: "x", Port: "/dev/null", Parity: "sometimes"},
-		{Name: "x", Port: "/dev/null", StopBits: "3"},
-		{Name: "x", Port: "/dev/null", DataBits: 9},
-		{Name: "x", Port: "/dev/null", Terminator: "etx"},
-		{Name: "x", Port: "/dev/null", Beep: "trumpet"},
-		{Name: "x", Port: "/dev/null", BeepBytes: map[string]string{"good": "zz"}},
+		{Name: "x", Options: &Options{Port: "/dev/null", Parity: "sometimes"}},
+		{Name: "x", Options: &Options{Port: "/dev/null", StopBits: "3"}},
+		{Name: "x", Options: &Options{Port: "/dev/null", DataBits: 9}},
+		{Name: "x", Options: &Options{Port: "/dev/null", Framing: decode.Framing{Terminator: "etx"}}},
+		{Name: "x", Beep: "trumpet", Options: &Options{Port: "/dev/null"}},
+		{Name: "x", BeepBytes: map[string]string{"good": "zz"}, Options: &Options{Port: "/dev/null"}},
 	} {
 		if _, err := NewSerial(sc, nil); err == nil {
 			t.Errorf("%+v: no error", sc)
@@ -458,7 +457,7 @@ func TestNewSerialErrors(t *testing.T) {
 			t.Errorf("error without component prefix: %v", err)
 		}
 	}
-	src, err := devices.NewSource(config.Scanner{Name: "ok", Type: "serial", Port: "/dev/ttyACM0"}, devices.Env{}, serialQuietLog)
+	src, err := devices.NewSource(config.Scanner{Name: "ok", Type: "serial", Options: &Options{Port: "/dev/ttyACM0"}}, devices.Env{}, serialQuietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +494,7 @@ func TestMatchSerialPort(t *testing.T) {
 		{"0403", "6001", "FT2", "/dev/ttyUSB1", nil},
 		{"1eab", "1d06", "", "", ErrPortNotFound},
 	} {
-		got, err := matchSerialPort(config.Scanner{VID: tc.vid, PID: tc.pid, SerialNumber: tc.sn}, list)
+		got, err := matchSerialPort(devices.USB{VID: tc.vid, PID: tc.pid, SerialNumber: tc.sn}, list)
 		if got != tc.want || !errors.Is(err, tc.err) {
 			t.Errorf("%s:%s %q: got %q, %v; want %q, %v", tc.vid, tc.pid, tc.sn, got, err, tc.want, tc.err)
 		}
@@ -507,7 +506,7 @@ func TestMatchSerialPort(t *testing.T) {
 // scan-to-record latency.
 func BenchmarkSerialPTYLatency(b *testing.B) {
 	m, path := newPTY(b)
-	_, out := runSerial(b, config.Scanner{Name: "bench", Port: path}, nil)
+	_, out := runSerial(b, config.Scanner{Name: "bench", Options: &Options{Port: path}}, nil)
 	waitState(b, out, devices.StateConnected)
 	lat := make([]time.Duration, 0, b.N)
 	code := []byte("]E09780306406157\r")
@@ -544,3 +543,7 @@ func TestSerialOpenState(t *testing.T) {
 }
 
 var serialQuietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// The serial type is registered as devices/all registers it, for the
+// tests that build it by name.
+func init() { Register() }
