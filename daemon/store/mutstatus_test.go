@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -198,4 +199,134 @@ func TestScansSpooledAtOnceWhileHungSinceStart(t *testing.T) {
 	if got, want := e.content(t), linesOf(t, 0, 3); got != want {
 		t.Fatalf("data file %q\nwant %q", got, want)
 	}
+}
+
+// An undo that the data file does not answer (another station hung
+// holding its lock) is refused within the write timeout, and the store
+// is degraded (the alarm sounds) until the file answers; the background
+// drain then finds the undo never happened and the alarm stops.
+func TestUndoThatHangsSoundsTheAlarmUntilAnswered(t *testing.T) {
+	e := newEnv(t)
+	o := e.opts()
+	o.WriteTimeout = 200 * time.Millisecond
+	s, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock()
+	s.timeout = time.Minute // the append itself must not hit the short bound
+	s.mu.Unlock()
+	mustAppend(t, s, 0, false)
+	s.mu.Lock()
+	s.timeout = o.WriteTimeout
+	s.mu.Unlock()
+	holder := otherStation(t, e.path())
+	if _, err := s.Undo(time.Hour); !errors.Is(err, ErrUndoRefused) {
+		t.Fatalf("Undo with the data file hung: %v, want a refusal", err)
+	}
+	if st := s.Status(); !st.Degraded || !strings.Contains(st.LastError, "did not return in time") {
+		t.Fatalf("status while the undo hangs: %+v", st)
+	}
+	ctx, cancel := contextWithCancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	holder.Close()
+	waitFor(t, func() bool { return !s.Status().Degraded })
+	if got, want := e.content(t), line(t, testRec(0)); got != want {
+		t.Fatalf("data file %q, want %q", got, want)
+	}
+}
+
+// The status names only what is wrong: degraded because records wait in
+// the spool, it says nothing about damaged spool lines.
+func TestStatusNamesNoDamageThatIsNotThere(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	st := s.Status()
+	if !st.Degraded || strings.Contains(st.LastError, "damaged") {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// An undo of a record in the data file needs nothing from the spool: it
+// works while the spool cannot be written (the state folder's trouble is
+// the spool's alarm, not a reason to refuse the desk's undo).
+func TestUndoWhileTheSpoolIsUnusable(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	spool := filepath.Join(e.state, spoolName)
+	os.Remove(spool)
+	if err := os.Mkdir(spool, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, 0, false)
+	mustAppend(t, s, 1, false)
+	if rec, err := s.Undo(time.Hour); err != nil || rec != testRec(1) {
+		t.Fatalf("Undo: %+v, %v", rec, err)
+	}
+	if got, want := e.content(t), line(t, testRec(0)); got != want {
+		t.Fatalf("data file %q, want %q", got, want)
+	}
+}
+
+// The log tells staff at start how many records from an earlier run wait
+// in the spool, and when a drain stops part way, how many went and how
+// many are left; a retry that moves nothing logs no progress.
+func TestSpoolProgressLogged(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	blockData(s)
+	for i := range 3 {
+		mustAppend(t, s, i, true)
+	}
+	s.Close()
+	s = e.open(t)
+	logs := e.logs.String()
+	if l := logLine(logs, "from an earlier run are waiting"); !strings.Contains(l, "records=3") {
+		t.Fatalf("start log %q: want records=3\n%s", l, logs)
+	}
+	calls := 0
+	s.mu.Lock()
+	s.failData = func() error { // the share fails again after one record
+		calls++
+		if calls > 1 {
+			return &os.PathError{Op: "write", Path: s.dataPath, Err: syscall.ENOSPC}
+		}
+		return nil
+	}
+	s.mu.Unlock()
+	if err := s.Drain(); err == nil {
+		t.Fatal("Drain succeeded with the share failing")
+	}
+	if err := s.Drain(); err == nil {
+		t.Fatal("Drain succeeded with the share failing")
+	}
+	logs = e.logs.String()
+	if n := strings.Count(logs, "spool partly drained"); n != 1 {
+		t.Fatalf("%d partly-drained lines, want 1 (the retry moved nothing):\n%s", n, logs)
+	}
+	if l := logLine(logs, "spool partly drained"); !strings.Contains(l, "records=1") || !strings.Contains(l, "left=2") {
+		t.Fatalf("partly-drained log %q: want records=1 left=2", l)
+	}
+
+	// A start with nothing spooled logs no waiting records.
+	e2 := newEnv(t)
+	e2.open(t)
+	if strings.Contains(e2.logs.String(), "from an earlier run are waiting") {
+		t.Fatalf("empty spool: %s", e2.logs)
+	}
+}
+
+// logLine returns the first log line containing sub.
+func logLine(logs, sub string) string {
+	_, after, ok := strings.Cut(logs, sub)
+	if !ok {
+		return ""
+	}
+	l, _, _ := strings.Cut(after, "\n")
+	return sub + l
 }
