@@ -9,6 +9,7 @@ import (
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/decode"
 )
 
 // scriptPort is a serial port whose reads return the given chunks, one per
@@ -48,7 +49,7 @@ func (p *scriptPort) Close() error                       { p.closeOnce.Do(func()
 // bench's burst lost one record per scanner this way on a loaded machine).
 func TestSerialSlowStationKeepsCodeWhole(t *testing.T) {
 	port := &scriptPort{chunks: [][]byte{[]byte("X1\rB0"), []byte("-000051\r")}, closed: make(chan struct{})}
-	sc := config.Scanner{Name: "s", Port: "/dev/fake", Terminator: "cr", FrameTimeout: config.Duration{Duration: 50 * time.Millisecond}}
+	sc := config.Scanner{Name: "s", Options: &Options{Port: "/dev/fake", Framing: decode.Framing{Terminator: "cr", FrameTimeout: config.Duration{Duration: 50 * time.Millisecond}}}}
 	src, err := newSerial(sc, serialQuietLog, fakePorts{open: port})
 	if err != nil {
 		t.Fatal(err)
