@@ -43,8 +43,8 @@ func burstRows(r *burstResult) []Row {
 		Section: sec, Name: fmt.Sprintf("%d scanners × %d scans", r.scanners, r.perScanner),
 		Value: rate, Unit: "rec/s", FloorName: "fsyncs/s (open+write+fsync+close)", Floor: floor, Ratio: ratio(rate, floor),
 		Target: "≥ 0.8× floor", Pass: pass(ratio(rate, floor) >= 0.8),
-		Note: fmt.Sprintf("%d records in %s, first pty write → last line in the file; floor: %d writes in %s just before, %s just after",
-			total, r.elapsed.Round(time.Millisecond), r.floorN, r.floorBefore.Round(time.Millisecond), r.floorAfter.Round(time.Millisecond)),
+		Note: fmt.Sprintf("%d records in %d rounds, %s first pty write → last line in the file; floor: %d writes in %s, before each round and after the last",
+			total, r.rounds, r.elapsed.Round(time.Millisecond), r.floorN, r.floorElapsed.Round(time.Millisecond)),
 	}}
 	for _, c := range []struct {
 		name string
