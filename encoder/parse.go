@@ -391,12 +391,14 @@ func (r *Reader) next() (raw []byte, torn error, ok bool) {
 func ParseLine(line []byte, loc *time.Location) (Record, error) {
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
 	}
-	if len(line) > MaxLineLen {
+	// The Reader's limit counts the line with its CR: MaxLineLen bytes
+	// before the LF do not fit its buffer.
+	if len(line) >= MaxLineLen {
 		return Record{}, ErrLineTooLong
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
 	}
 	r := Reader{loc: loc}
 	if loc == nil {
