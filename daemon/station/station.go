@@ -450,7 +450,7 @@ func (s *Station) command(ev devices.Event, cmd Command) Outcome {
 		if rec.Type == encoder.Loan && s.patron == rec.Patron && s.items > 0 {
 			s.items--
 		}
-		s.log.Info("record undone", "source", ev.Source, "type", rec.Type.String(), "item", rec.Item)
+		s.log.Info("record undone", "source", ev.Source, "type", rec.Type.String(), "item", s.mask(rec.Item))
 		o.Pattern = feedback.Undo
 	case config.CmdAck:
 		if s.fb != nil {

@@ -290,7 +290,7 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 	if spErr != nil {
 		s.notStored = fmt.Errorf("store: %w: %w; %w", ErrNotStored, spErr, dataErr)
 		s.log.Error("store: record refused: neither data file nor spool can be written",
-			"type", rec.Type, "item", rec.Item, "patron", encoder.MaskPatron(rec.Patron),
+			"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
 			"data_err", dataErr, "spool_err", spErr)
 		err := s.notStored
 		s.unlockAndNotify()
@@ -299,7 +299,7 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 	s.notStored = nil
 	s.last = &lastRec{rec: rec, line: line, at: s.now(), inSpool: true, off: off}
 	s.log.Warn("store: record spooled, data file not writable",
-		"type", rec.Type, "item", rec.Item, "patron", encoder.MaskPatron(rec.Patron),
+		"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
 		"spooled", len(s.sp.pending), "err", dataErr)
 	s.step("ack", s.sp.path)
 	select {
@@ -372,7 +372,7 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 		s.sp.pending = s.sp.pending[:n-1]
 		s.sp.size = l.off
 		s.last = nil
-		s.log.Info("store: undo: spooled record removed", "type", l.rec.Type, "item", l.rec.Item)
+		s.log.Info("store: undo: spooled record removed", "type", l.rec.Type, "item", encoder.MaskPatron(l.rec.Item))
 		return l.rec, nil
 	}
 	if s.sp.size > 0 {
@@ -387,7 +387,7 @@ func (s *Store) Undo(maxAge time.Duration) (encoder.Record, error) {
 	}
 	s.last = nil
 	s.count(l.line, -1)
-	s.log.Info("store: undo: record removed from data file", "type", l.rec.Type, "item", l.rec.Item)
+	s.log.Info("store: undo: record removed from data file", "type", l.rec.Type, "item", encoder.MaskPatron(l.rec.Item))
 	return l.rec, nil
 }
 
