@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -125,6 +126,12 @@ func TestRecordsDuringAHungWriteOnceInOrder(t *testing.T) {
 			}
 			if st := s.Status(); st.Appended != 4 {
 				t.Fatalf("status %+v", st)
+			}
+			// The log says when the share answered and what became of the
+			// hung record.
+			l := logLine(e.logs.String(), "data file answers again")
+			if want := fmt.Sprintf("record_landed=%v", landed); !strings.Contains(l, want) {
+				t.Fatalf("log line %q, want %s:\n%s", l, want, e.logs)
 			}
 		})
 	}
