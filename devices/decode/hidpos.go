@@ -3,7 +3,8 @@ package decode
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/offcircd/offcircd/config"
@@ -122,14 +123,7 @@ var posLayouts = map[string]posLayout{
 }
 
 // POSLayouts lists the `pos_layout` names hid-pos scanners accept.
-func POSLayouts() []string {
-	out := make([]string, 0, len(posLayouts))
-	for k := range posLayouts {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func POSLayouts() []string { return slices.Sorted(maps.Keys(posLayouts)) }
 
 // posLookup returns the layout named name. An empty name is an error, not
 // a default: the layout then comes from the device (LayoutFromDevice).

@@ -3,7 +3,7 @@ package decode
 import (
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 )
 
 // Keyboard layouts for keyboard-mode ("wedge") scanners. A scanner in
@@ -42,14 +42,7 @@ type kbdLayout map[uint8]kbdKey
 var kbdLayouts = map[string]kbdLayout{}
 
 // KeyboardLayouts lists the layout names hid-keyboard scanners accept.
-func KeyboardLayouts() []string {
-	out := make([]string, 0, len(kbdLayouts))
-	for k := range kbdLayouts {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func KeyboardLayouts() []string { return slices.Sorted(maps.Keys(kbdLayouts)) }
 
 // kbdLookup returns the layout named name ("" means us).
 func kbdLookup(name string) (kbdLayout, error) {
