@@ -16,6 +16,7 @@ import (
 // find the intent's line missing from the data file and write the undone
 // loan back (the patron would be charged for a loan the desk took back).
 func TestUndoOfALateLandedWriteSurvivesRestart(t *testing.T) {
+	t.Parallel() // waits on timers only
 	e := newEnv(t)
 	tr := newTracer(e.path())
 	s := e.openTraced(t, tr, 100*time.Millisecond) // the held write always overruns it
@@ -209,6 +210,7 @@ func TestStaleDrainLogDoesNotSwallowALaterRecord(t *testing.T) {
 // struggling, a disk that is full), and tries again quickly once writes
 // work again.
 func TestDrainBacksOffWhileFailing(t *testing.T) {
+	t.Parallel() // waits on timers only
 	e := newEnv(t)
 	o := e.opts()
 	o.RetryMin, o.RetryMax = 5*time.Millisecond, time.Minute

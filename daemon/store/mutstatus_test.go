@@ -96,6 +96,7 @@ func TestNotStoredNamesTheDataFileCause(t *testing.T) {
 // in the data file exactly once, in order, whether the hung one landed
 // or not.
 func TestRecordsDuringAHungWriteOnceInOrder(t *testing.T) {
+	t.Parallel() // waits on timers only
 	for _, landed := range []bool{true, false} {
 		name := "lands"
 		if !landed {
@@ -141,6 +142,7 @@ func TestRecordsDuringAHungWriteOnceInOrder(t *testing.T) {
 // data file's lock): the records spooled meanwhile are all kept, and the
 // hung one is in the data file exactly once, whether it landed or not.
 func TestRestartDuringAHungWriteKeepsEveryRecord(t *testing.T) {
+	t.Parallel() // waits on timers only
 	for _, landed := range []bool{true, false} {
 		name := "lands"
 		if !landed {
@@ -182,6 +184,7 @@ func TestRestartDuringAHungWriteKeepsEveryRecord(t *testing.T) {
 // every scan is spooled at once, without waiting for the data file again;
 // once it answers, the records drain in order.
 func TestScansSpooledAtOnceWhileHungSinceStart(t *testing.T) {
+	t.Parallel() // waits on timers only
 	e := newEnv(t)
 	os.MkdirAll(e.data, 0o750)
 	os.WriteFile(e.path(), []byte(line(t, testRec(0))), 0o640)
@@ -213,6 +216,7 @@ func TestScansSpooledAtOnceWhileHungSinceStart(t *testing.T) {
 // is degraded (the alarm sounds) until the file answers; the background
 // drain then finds the undo never happened and the alarm stops.
 func TestUndoThatHangsSoundsTheAlarmUntilAnswered(t *testing.T) {
+	t.Parallel() // waits on timers only
 	e := newEnv(t)
 	o := e.opts()
 	o.WriteTimeout = 200 * time.Millisecond
