@@ -65,6 +65,7 @@ type instStep struct {
 	want  func(jEntry) bool
 	what  string
 	beeps map[string][]string // gadget -> what it must receive (HID reports or serial bytes, hex)
+	tone  string              // the pattern the PC speaker must sound, "" = none
 }
 
 func posScan(gadget, aim, code string) func(*instVM) error {
@@ -83,6 +84,16 @@ func comScan(code string) func(*instVM) error {
 		_, err := v.request("WRITE com "+hex.EncodeToString([]byte(code+"\r")), 10*time.Second)
 		return err
 	}
+}
+
+// kbdScan types code and Enter on QEMU's keyboard-mode scanner, keypadKey
+// presses one key of the keypad (bound to the VGA console, vga0).
+func kbdScan(code string) func(*instVM) error {
+	return func(v *instVM) error { return v.qmp.typeText(code+"\n", keyGap) }
+}
+
+func keypadKey(code string) func(*instVM) error {
+	return func(v *instVM) error { return v.qmp.pressKey("vga0", code, keyGap) }
 }
 
 func gadgetCmd(cmd, gadget string) func(*instVM) error {
@@ -109,40 +120,53 @@ func jNotConnected(source string) func(jEntry) bool {
 const longItem = "31234000012345-LONG-ITEM-BARCODE-SPANNING-TWO-HID-POS-REPORTS-0123" // 68 > 56 bytes
 
 var instSession = []instStep{
-	{"com: control barcode OFFCIRC:LOAN", instMorning, comScan("OFFCIRC:LOAN"), jIs("mode changed", "mode", "loan"), "mode changed loan", modeBeeps("mode-loan")},
-	{"com: patron P0012345", "", comScan("P0012345"), jIs("patron session started", "source", "com"), "patron session started", map[string][]string{"com": {ssi("patron")}}},
-	{"pos1: item 31234000012345", "", posScan("pos1", "]C0", "31234000012345"), jIs("record written", "type", "L", "item", "31234000012345"), "record written L", map[string][]string{"pos1": {posGood}}},
-	{"pos2: long item in two reports", "", posScan("pos2", "]C0", longItem), jIs("record written", "type", "L", "item", longItem), "record written L (joined)", map[string][]string{"pos2": {posGood}}},
-	{"pos1: same item again (double read)", "", posScan("pos1", "]C0", "31234000012345"), jIs("double read ignored", "source", "pos1"), "double read ignored", map[string][]string{"pos1": {posGood}}},
-	{"com: item 33433-AB_01", "", comScan("33433-AB_01"), jIs("record written", "type", "L", "item", "33433-AB_01"), "record written L", map[string][]string{"com": {ssi("good")}}},
-	{"pos2: control barcode OFFCIRC:RETURN", "", posScan("pos2", "]C0", "OFFCIRC:RETURN"), jIs("mode changed", "mode", "return"), "mode changed return", modeBeeps("mode-return")},
-	{"pos2: return 31234000099999", "", posScan("pos2", "]C0", "31234000099999"), jIs("record written", "type", "R", "item", "31234000099999"), "record written R", map[string][]string{"pos2": {posGood}}},
-	{"pos1: unknown control barcode (rejected)", "", posScan("pos1", "]C0", "OFFCIRC:NOPE"), jIs("scan rejected", "source", "pos1", "kind", "control"), "scan rejected", map[string][]string{"pos1": {posError}}},
+	{"com: control barcode OFFCIRC:LOAN", instMorning, comScan("OFFCIRC:LOAN"), jIs("mode changed", "mode", "loan"), "mode changed loan", modeBeeps("mode-loan"), "mode-loan"},
+	{"com: patron P0012345", "", comScan("P0012345"), jIs("patron session started", "source", "com"), "patron session started", map[string][]string{"com": {ssi("patron")}}, "patron"},
+	{"pos1: item 31234000012345", "", posScan("pos1", "]C0", "31234000012345"), jIs("record written", "type", "L", "item", "31234000012345"), "record written L", map[string][]string{"pos1": {posGood}}, "good"},
+	{"pos2: long item in two reports", "", posScan("pos2", "]C0", longItem), jIs("record written", "type", "L", "item", longItem), "record written L (joined)", map[string][]string{"pos2": {posGood}}, "good"},
+	{"pos1: same item again (double read)", "", posScan("pos1", "]C0", "31234000012345"), jIs("double read ignored", "source", "pos1"), "double read ignored", map[string][]string{"pos1": {posGood}}, "double"},
+	{"com: item 33433-AB_01", "", comScan("33433-AB_01"), jIs("record written", "type", "L", "item", "33433-AB_01"), "record written L", map[string][]string{"com": {ssi("good")}}, "good"},
+	{"pos2: control barcode OFFCIRC:RETURN", "", posScan("pos2", "]C0", "OFFCIRC:RETURN"), jIs("mode changed", "mode", "return"), "mode changed return", modeBeeps("mode-return"), "mode-return"},
+	{"pos2: return 31234000099999", "", posScan("pos2", "]C0", "31234000099999"), jIs("record written", "type", "R", "item", "31234000099999"), "record written R", map[string][]string{"pos2": {posGood}}, "good"},
+	{"pos1: unknown control barcode (rejected)", "", posScan("pos1", "]C0", "OFFCIRC:NOPE"), jIs("scan rejected", "source", "pos1", "kind", "control"), "scan rejected", map[string][]string{"pos1": {posError}}, "reject"},
+	// QEMU's keyboard-mode scanner and keypad: no scanner-side beep (a
+	// keyboard has none), the speaker sounds every event; mode changes
+	// sound on every scanner.
+	{"keypad KP_DIVIDE: loan mode", instKeyboard, keypadKey("kp_divide"), jIs("mode changed", "mode", "loan"), "mode changed loan", modeBeeps("mode-loan"), "mode-loan"},
+	{"kbd: patron P0067890 (Shift)", "", kbdScan("P0067890"), jIs("patron session started", "source", "kbd"), "patron session started", nil, "patron"},
+	{"kbd: item 33433-CD_02 (Shift)", "", kbdScan("33433-CD_02"), jIs("record written", "type", "L", "item", "33433-CD_02"), "record written L", nil, "good"},
+	{"keypad KP_MULTIPLY: return mode", "", keypadKey("kp_multiply"), jIs("mode changed", "mode", "return"), "mode changed return", modeBeeps("mode-return"), "mode-return"},
+	{"kbd: return 31234000055555", "", kbdScan("31234000055555"), jIs("record written", "type", "R", "item", "31234000055555"), "record written R", nil, "good"},
+	{"keypad KP_MINUS: undo the last return", "", keypadKey("kp_subtract"), jIs("record undone", "item", "31234000055555"), "record undone", nil, "undo"},
 }
 
 // replugSteps unplugs a gadget (its UDC unbound: the guest's USB host sees
 // a disconnect), plugs it back and scans a return through it.
 func replugSteps(clock, gadget string, scan func(*instVM) error, item string, beep string) []instStep {
 	return []instStep{
-		{"unplug " + gadget + " (unbind its UDC)", clock, gadgetCmd("UNBIND", gadget), jNotConnected(gadget), "device " + gadget + " not connected", nil},
-		{"replug " + gadget + " (bind its UDC)", "", gadgetCmd("BIND", gadget), jIs("device", "source", gadget, "state", "connected"), "device " + gadget + " connected", nil},
-		{gadget + " after replug: return " + item, "", scan, jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{gadget: {beep}}},
+		{"unplug " + gadget + " (unbind its UDC)", clock, gadgetCmd("UNBIND", gadget), jNotConnected(gadget), "device " + gadget + " not connected", nil, ""},
+		{"replug " + gadget + " (bind its UDC)", "", gadgetCmd("BIND", gadget), jIs("device", "source", gadget, "state", "connected"), "device " + gadget + " connected", nil, ""},
+		{gadget + " after replug: return " + item, "", scan, jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{gadget: {beep}}, "good"},
 	}
 }
 
-// The guest clock only ever moves forward (the daemon alarms on a clock
-// more than 2 s behind the newest time it has seen): each boot's RTC starts
-// before the next time the test sets, and each phase sets a later minute.
+// The guest clock moves forward (the daemon alarms on a clock more than 2 s
+// behind the newest time it has seen): each boot's RTC starts before the
+// next time the test sets, and each phase sets a later minute. The one
+// step back is clockBack, just before `systemctl stop`, undone before the
+// service starts again.
 // The dates are after systemd's clock epoch (2026-04-27 in this image: PID 1
 // advances an earlier clock to it at boot), in CET.
 const (
 	rtcBoot1     = "2026-11-16T07:00:00"
 	instMorning  = "2026-11-16T08:26:00Z" // 09:26 in Berlin (CET)
+	instKeyboard = "2026-11-16T08:30:00Z" // 09:30
 	instLater    = "2026-11-16T08:41:00Z" // 09:41
 	clockRestart = "2026-11-16T08:43:00Z" // 09:43
 	clockKill    = "2026-11-16T08:45:00Z" // 09:45
 	rtcBoot2     = "2026-11-16T09:00:00"
 	clockReboot  = "2026-11-16T09:30:00Z" // 10:30
+	clockBack    = 600                    // seconds the clock is set back before the stop
 )
 
 func TestInstalledStation(t *testing.T) {
@@ -200,7 +224,7 @@ func TestInstalledStation(t *testing.T) {
 	defer os.RemoveAll(sock)
 	st = time.Now()
 	vc := instConfig{kernel: env["E2E_ROOT_KERNEL"], initrd: env["E2E_ROOT_INITRD"], root: disk,
-		payload: img, sockDir: sock, outDir: out, rtc: rtcBoot1}
+		payload: img, sockDir: sock, outDir: out, rtc: rtcBoot1, wav: "beep-1.wav"}
 	v, err := startInstalled(vc)
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +253,11 @@ func TestInstalledStation(t *testing.T) {
 	m := v.mark()
 	for _, s := range []string{
 		"dpkg -i /run/e2e/offcircd.deb",
+		"offcircd devices",
+		// QEMU's keyboards (0627:0001) are of a maker the packaged rule does
+		// not know: a local rule, as for any scanner or keypad of another maker.
+		`echo 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="0627", ATTR{idProduct}=="0001", GROUP="offcircd", MODE="0660"' > /etc/udev/rules.d/61-offcircd-local.rules`,
+		"udevadm control --reload && udevadm trigger",
 		"cp /run/e2e/offcircd.toml /etc/offcircd/offcircd.toml",
 		"offcircd config check /etc/offcircd/offcircd.toml",
 		"systemctl restart offcircd",
@@ -268,9 +297,14 @@ func TestInstalledStation(t *testing.T) {
 	restart(t, v, `kill -9 "$(systemctl show -p MainPID --value offcircd)"`, "31234000022222", clockKill)
 	phase("kill -9 main PID", st)
 	st = time.Now()
-	stopWithin(t, v, 5*time.Second)
+	stopWithin(t, v, 5*time.Second, 0)
 	phase("systemctl stop / start", st)
 
+	// The reboot: `systemctl reboot`, and the same disk booted in a new
+	// QEMU. QEMU runs with -no-reboot because a reset under TCG here never
+	// leaves the firmware (measured: no console output for minutes after
+	// the guest's reboot); the guest's side (systemd stopping the units,
+	// the service coming back enabled) is what is tested.
 	st = time.Now()
 	if _, err := v.request("SH "+base64.StdEncoding.EncodeToString([]byte("systemctl --no-block reboot")), 30*time.Second); err != nil {
 		fatal("reboot: %v", err)
@@ -278,7 +312,11 @@ func TestInstalledStation(t *testing.T) {
 	if err := v.waitExit(3 * time.Minute); err != nil {
 		fatal("reboot: %v", err)
 	}
-	vc.rtc = rtcBoot2
+	phase("systemctl reboot (guest down)", st)
+	// The speaker's capture is complete once QEMU has exited.
+	checkBeeps(t, filepath.Join(out, vc.wav), v.tones)
+	st = time.Now()
+	vc.rtc, vc.wav = rtcBoot2, "beep-2.wav"
 	if v, err = startInstalled(vc); err != nil {
 		t.Fatal(err)
 	}
@@ -299,10 +337,16 @@ func TestInstalledStation(t *testing.T) {
 		fatal("after reboot: %v", err)
 	}
 	if !runSteps(t, v, []instStep{{"pos2 after reboot: return 31234000033333", clockReboot, posScan("pos2", "]C0", "31234000033333"),
-		jIs("record written", "type", "R", "item", "31234000033333"), "record written R", map[string][]string{"pos2": {posGood}}}}) {
+		jIs("record written", "type", "R", "item", "31234000033333"), "record written R", map[string][]string{"pos2": {posGood}}, "good"}}) {
 		fatal("after reboot: scan failed")
 	}
-	phase("reboot, service back, scan", st)
+	phase("new boot, service back, scan", st)
+
+	// The stop again, the wall clock set back just before it. This boot's
+	// speaker capture is not compared: the clock alarm may sound in it.
+	st = time.Now()
+	stopWithin(t, v, 5*time.Second, clockBack)
+	phase("clock set back, systemctl stop / start", st)
 
 	checkNotRoot(t, v)
 	checkJournalMasked(t, v)
@@ -347,14 +391,20 @@ func plugGadgets(v *instVM) error {
 	return nil
 }
 
-// waitConnected waits until the daemon reports every gadget connected.
+// waitConnected waits until the daemon reports every gadget and QEMU's
+// keyboard scanner and keypad connected, and the PC speaker ready.
 func waitConnected(v *instVM, from int, timeout time.Duration) error {
+	var names []string
 	for _, g := range instGadgets {
-		if _, err := v.waitLog(from, timeout, g.name+" connected", jIs("device", "source", g.name, "state", "connected")); err != nil {
+		names = append(names, g.name)
+	}
+	for _, n := range append(names, "kbd", "keypad") {
+		if _, err := v.waitLog(from, timeout, n+" connected", jIs("device", "source", n, "state", "connected")); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := v.waitLog(from, timeout, "beeper ready", jIs("beeper ready"))
+	return err
 }
 
 // runSteps plays steps; after each one every gadget must have received
@@ -380,10 +430,16 @@ func runSteps(t *testing.T, v *instVM, steps []instStep) bool {
 			t.Errorf("STEP %02d %-50s FAIL: %v", i+1, s.name, err)
 			return false
 		}
+		seen := time.Now()
 		beeps, err := collectBeeps(v, s.beeps)
 		if err != nil {
 			t.Errorf("STEP %02d %-50s FAIL: %v", i+1, s.name, err)
 			return false
+		}
+		if s.tone != "" {
+			v.tones = append(v.tones, s.tone)
+			// Let the pattern finish: one queued more than 500 ms is dropped.
+			time.Sleep(time.Until(seen.Add(patternDur + 250*time.Millisecond)))
 		}
 		t.Logf("STEP %02d %-50s ok %5dms  (%s at %.2fs; beeps %s)", i+1, s.name, time.Since(st).Milliseconds(), s.what, e.at.Seconds(), beeps)
 	}
@@ -463,24 +519,31 @@ func restart(t *testing.T, v *instVM, how, item, clock string) {
 	}
 	t.Logf("SERVICE %-40s main PID %d -> %d", how, old, e.pid)
 	if !runSteps(t, v, []instStep{{"pos1 after " + strings.Fields(how)[0] + ": return " + item, clock, posScan("pos1", "]C0", item),
-		jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{"pos1": {posGood}}}}) {
+		jIs("record written", "type", "R", "item", item), "record written R", map[string][]string{"pos1": {posGood}}, "good"}}) {
 		t.Fatalf("after %s: scan failed", how)
 	}
 }
 
 // stopWithin times `systemctl stop` (it returns once the daemon has
-// exited), then starts the service again.
-func stopWithin(t *testing.T, v *instVM, limit time.Duration) {
+// exited) and starts the service again. With back > 0 the guest clock is
+// set back that many seconds just before the stop, and forward past
+// anything the daemon has seen before the start: what a station's clock
+// does when NTP or an admin corrects a clock that ran fast. HID reads that
+// waited inside hidapi for a wall-clock deadline were stretched by the
+// step, and the daemon missed its stop (devices: hidPoll).
+func stopWithin(t *testing.T, v *instVM, limit time.Duration, back int) {
 	t.Helper()
 	// A daemon still running 4.5 s into the stop gets SIGQUIT, so the Go
 	// runtime writes every goroutine's stack to the journal: the report
 	// then says what it was waiting for.
 	// The daemon's own stop (SIGTERM to exit, StopTimeout) is timed apart
 	// from systemctl's (which adds the unit's cleanup, slow under TCG).
-	o, err := v.shOK(`pid=$(systemctl show -p MainPID --value offcircd); s=$(date +%s%N); `+
+	o, err := v.shOK(`pid=$(systemctl show -p MainPID --value offcircd); `+
+		fmt.Sprintf(`[ %d = 0 ] || { date -s @$(( $(date +%%s) - %d )) >/dev/null; sleep 0.5; }; s=$(date +%%s%%N); `, back, back)+
 		`( systemctl stop offcircd; e=$(date +%s%N); echo $(( (e - s) / 1000000 )) > /tmp/stop.ms ) & `+
-		`gone=; for i in $(seq 45); do if ! kill -0 $pid 2>/dev/null; then gone=$(( ($(date +%s%N) - s) / 1000000 )); break; fi; sleep 0.1; done; `+
+		`gone=; while [ $(( ($(date +%s%N) - s) / 1000000 )) -lt 4500 ]; do if ! kill -0 $pid 2>/dev/null; then gone=$(( ($(date +%s%N) - s) / 1000000 )); break; fi; sleep 0.1; done; `+
 		`[ -n "$gone" ] || { kill -QUIT $pid; echo QUIT; }; wait; echo "daemon=${gone:-none} systemctl=$(cat /tmp/stop.ms)"; `+
+		fmt.Sprintf(`[ %d = 0 ] || date -s @$(( $(date +%%s) + %d )) >/dev/null; `, back, back+5)+
 		`systemctl is-active offcircd || true`, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -489,14 +552,14 @@ func stopWithin(t *testing.T, v *instVM, limit time.Duration) {
 	if m == nil {
 		t.Fatalf("systemctl stop: unexpected output %q", o)
 	}
-	t.Logf("SERVICE systemctl stop: the daemon exited after %s ms, systemctl returned after %s ms (state afterwards: %s)",
-		m[1], m[2], strings.TrimSpace(o[strings.LastIndex(strings.TrimSpace(o), "\n")+1:]))
+	t.Logf("SERVICE systemctl stop (clock set back %ds just before): the daemon exited after %s ms, systemctl returned after %s ms (state afterwards: %s)",
+		back, m[1], m[2], strings.TrimSpace(o[strings.LastIndex(strings.TrimSpace(o), "\n")+1:]))
 	if strings.Contains(o, "QUIT") {
 		_, dump, _ := v.sh(`journalctl -u offcircd -o cat --no-pager | sed -n '/SIGQUIT/,$p' | `+
 			`awk 'BEGIN{RS=""} /offcircd\/(devices|daemon)|karalabe/ && !/runtime\.main|os\/signal/ {print; print ""}' | grep -v '^[[:space:]]*/' | head -200`, time.Minute)
-		stopFinding(t, "systemctl stop: the daemon still ran after 4.5 s (SIGQUIT sent); its goroutines:\n%s", dump)
+		t.Errorf("systemctl stop: the daemon still ran after 4.5 s (SIGQUIT sent); its goroutines:\n%s", dump)
 	} else if ms, _ := strconv.Atoi(m[1]); time.Duration(ms)*time.Millisecond > limit {
-		stopFinding(t, "systemctl stop: the daemon took %d ms to exit, more than %v", ms, limit)
+		t.Errorf("systemctl stop: the daemon took %d ms to exit, more than %v", ms, limit)
 	}
 	mk := v.mark()
 	if _, err := v.shOK("systemctl start offcircd", time.Minute); err != nil {
@@ -505,21 +568,6 @@ func stopWithin(t *testing.T, v *instVM, limit time.Duration) {
 	if err := waitConnected(v, mk, 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// stopFinding reports a daemon that did not stop within its 5 s. Measured
-// here: after HID POS scans the daemon sometimes misses StopTimeout
-// ("service: daemon did not stop in time", exit 1, unit failed), with a
-// source still inside a cgo call of the HID library; the cause is open. It
-// is a FINDING line, not a failure, so the installed station's other
-// guarantees keep guarding CI; E2E_STRICT_STOP=1 makes it fail.
-func stopFinding(t *testing.T, format string, a ...any) {
-	t.Helper()
-	if os.Getenv("E2E_STRICT_STOP") != "" {
-		t.Errorf(format, a...)
-		return
-	}
-	t.Logf("FINDING "+format, a...)
 }
 
 // checkPackagedUnit: the package's unit is a package file in
@@ -542,9 +590,9 @@ func checkPackagedUnit(t *testing.T, v *instVM) {
 func checkNotRoot(t *testing.T, v *instVM) {
 	t.Helper()
 	o, err := v.shOK(`pid=$(systemctl show -p MainPID --value offcircd); id offcircd; grep -E '^(Uid|Gid|Groups|CapEff|CapPrm)' /proc/$pid/status; `+
-		`for d in /sys/bus/usb/devices/*; do [ -f $d/idVendor ] || continue; case $(cat $d/idVendor) in 0c2e|05e0) `+
+		`for d in /sys/bus/usb/devices/*; do [ -f $d/idVendor ] || continue; case $(cat $d/idVendor) in 0c2e|05e0|0627) `+
 		`n=/dev/bus/usb/$(printf %03d $(cat $d/busnum))/$(printf %03d $(cat $d/devnum)); echo "$(cat $d/idVendor):$(cat $d/idProduct) $(cat $d/serial) $(stat -c '%n %U:%G %a' $n)";; esac; done; `+
-		`stat -c '%n %U:%G %a' /dev/ttyACM*`, time.Minute)
+		`stat -c '%n %U:%G %a' /dev/ttyACM* "$(readlink -f /dev/input/by-path/platform-pcspkr-event-spkr)"`, time.Minute)
 	if err != nil {
 		t.Errorf("USER  %v", err)
 		return
@@ -565,8 +613,11 @@ func checkNotRoot(t *testing.T, v *instVM) {
 		t.Errorf("USER  the service has effective capabilities")
 	}
 	for _, l := range strings.Split(o, "\n") {
-		if strings.HasPrefix(l, "0c2e:") && !strings.HasSuffix(l, "root:offcircd 660") {
-			t.Errorf("USER  HID scanner node not the rule's (root:offcircd 660): %s", l)
+		if (strings.HasPrefix(l, "0c2e:") || strings.HasPrefix(l, "0627:")) && !strings.HasSuffix(l, "root:offcircd 660") {
+			t.Errorf("USER  HID scanner or keypad node not the rule's (root:offcircd 660): %s", l)
+		}
+		if strings.HasPrefix(l, "/dev/input/event") && !strings.HasSuffix(l, "root:offcircd 660") {
+			t.Errorf("USER  PC speaker node not the rule's (root:offcircd 660): %s", l)
 		}
 		if strings.HasPrefix(l, "/dev/ttyACM") && !strings.HasSuffix(l, "root:dialout 660") {
 			t.Errorf("USER  USB-COM node not the rule's (root:dialout 660): %s", l)
@@ -642,7 +693,7 @@ func removeAndPurge(t *testing.T, v *instVM, data []byte) {
 		t.Errorf("REMOVE the service still runs")
 	case strings.Contains(o, "failed"):
 		_, j, _ := v.sh("journalctl -u offcircd -o cat --no-pager | tail -5", time.Minute)
-		stopFinding(t, "REMOVE the service was stopped but failed its stop:\n%s", j)
+		t.Errorf("REMOVE the service was stopped but failed its stop:\n%s", j)
 	}
 	if got := fetchFile(t, v, "/var/lib/offcircd/files/OffCirc.dat"); !bytes.Equal(got, data) {
 		t.Errorf("REMOVE the data file changed")

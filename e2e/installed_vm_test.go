@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -31,6 +30,7 @@ type instVM struct {
 	answers chan string
 
 	mu      sync.Mutex
+	tones   []string // the patterns the PC speaker sounded this boot, in order
 	journal []jEntry
 	readies int      // "READY" lines: the helper (re)started, once per boot
 	console []string // the guest console, for failure reports
@@ -50,53 +50,35 @@ type instConfig struct {
 	kernel, initrd, root, payload string
 	sockDir, outDir               string
 	rtc                           string // the guest's RTC at power-on (-rtc base=)
+	wav                           string // the PC speaker's capture of this boot, in outDir
 }
 
 func startInstalled(c instConfig) (*instVM, error) {
-	s := func(n string) string { return filepath.Join(c.sockDir, n) }
 	o := func(n string) string { return filepath.Join(c.outDir, n) }
 	args := []string{
 		// -no-reboot: a guest reboot ends this QEMU and the test boots the
 		// same disk in a new one (a reset under TCG here never came back
 		// from the BIOS: no console output for minutes).
 		"-name", "offcircd-e2e-installed", "-no-reboot", "-nodefaults", "-no-user-config", "-display", "none",
-		"-machine", "pc,accel=tcg", "-cpu", "max", "-m", "768", "-smp", "1", "-rtc", "base=" + c.rtc,
+		"-machine", deskMachine, "-cpu", "max", "-m", "768", "-smp", "1", "-rtc", "base=" + c.rtc,
 		"-kernel", c.kernel, "-initrd", c.initrd,
 		"-append", "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0 panic=-1",
 		// The run's own copy of the cached image: it lives across reboots.
 		"-drive", "file=" + c.root + ",format=raw,if=virtio",
 		"-drive", "file=" + c.payload + ",format=raw,if=virtio,readonly=on",
-		"-chardev", "socket,id=con,path=" + s("con.sock") + ",server=on,wait=off",
-		"-serial", "chardev:con",
-		"-chardev", "socket,id=ctl,path=" + s("ctl.sock") + ",server=on,wait=off",
-		"-serial", "chardev:ctl",
-		"-qmp", "unix:" + s("qmp.sock") + ",server=on,wait=off",
-		"-S",
 	}
-	qlog, err := os.OpenFile(o("qemu.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	args = append(args, guestPortArgs(c.sockDir)...)
+	// The desk's QEMU devices beside the gadgets: keyboard-mode scanner,
+	// keypad, PC speaker.
+	args = append(args, deskDeviceArgs(o(c.wav))...)
+	v := &instVM{start: time.Now(), answers: make(chan string, 1)}
+	var err error
+	if v.cmd, v.exited, err = startQEMU(args, o("qemu.log"), false); err != nil {
 		return nil, err
 	}
-	v := &instVM{cmd: exec.Command("qemu-system-x86_64", args...), exited: make(chan error, 1), start: time.Now(),
-		answers: make(chan string, 1)}
-	v.cmd.Stdout, v.cmd.Stderr = qlog, qlog
-	if err := v.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start qemu: %w", err)
-	}
-	go func() { v.exited <- v.cmd.Wait(); qlog.Close() }()
 	fail := func(err error) (*instVM, error) { v.kill(); return nil, err }
-	qc, err := dial(s("qmp.sock"))
-	if err != nil {
-		return fail(err)
-	}
-	if v.qmp, err = newQMP(qc); err != nil {
-		return fail(err)
-	}
-	con, err := dial(s("con.sock"))
-	if err != nil {
-		return fail(err)
-	}
-	if v.ctl, err = dial(s("ctl.sock")); err != nil {
+	var con net.Conn
+	if v.qmp, con, v.ctl, err = dialGuest(c.sockDir); err != nil {
 		return fail(err)
 	}
 	if v.conLog, err = os.OpenFile(o("console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
@@ -110,30 +92,20 @@ func startInstalled(c instConfig) (*instVM, error) {
 	return v, nil
 }
 
-func (v *instVM) kill() {
-	if v.cmd.Process != nil {
-		v.cmd.Process.Kill()
-	}
-}
+func (v *instVM) kill() { killQEMU(v.cmd) }
 
 func (v *instVM) readConsole(c net.Conn) {
-	sc := bufio.NewScanner(c)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
+	readLines(c, 1<<20, func(line string) {
 		v.mu.Lock()
 		v.console = append(v.console, line)
 		fmt.Fprintf(v.conLog, "%7.3f %s\n", time.Since(v.start).Seconds(), line)
 		v.mu.Unlock()
-	}
+	})
 }
 
 // readControl splits the helper's port into answers and journal entries.
 func (v *instVM) readControl() {
-	sc := bufio.NewScanner(v.ctl)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
+	readLines(v.ctl, 16<<20, func(line string) {
 		switch {
 		case line == "READY":
 			v.mu.Lock()
@@ -145,7 +117,7 @@ func (v *instVM) readControl() {
 				Msg string `json:"msg"`
 			}
 			if json.Unmarshal([]byte(line[2:]), &j) != nil {
-				continue
+				return
 			}
 			e := jEntry{at: time.Since(v.start), pid: j.PID, msg: j.Msg, kv: parseLogfmt(j.Msg)}
 			v.mu.Lock()
@@ -158,7 +130,7 @@ func (v *instVM) readControl() {
 			default: // an answer nobody waits for any more (a timed-out request)
 			}
 		}
-	}
+	})
 }
 
 // parseLogfmt takes slog's text format apart: key=value, values quoted the
@@ -249,11 +221,8 @@ func (v *instVM) readyCount() int {
 func (v *instVM) waitReady(n int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for v.readyCount() < n {
-		select {
-		case err := <-v.exited:
-			v.exited <- err
+		if err, gone := qemuExited(v.exited); gone {
 			return fmt.Errorf("boot %d: qemu exited: %v", n, err)
-		default:
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("boot %d: the guest helper did not start within %v", n, timeout)
@@ -263,52 +232,17 @@ func (v *instVM) waitReady(n int, timeout time.Duration) error {
 	return nil
 }
 
-func (v *instVM) mark() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.journal)
-}
+// mark is the journal position to wait from.
+func (v *instVM) mark() int { return entryCount(&v.mu, &v.journal) }
 
 // waitLog returns the first journal entry at or after from that ok accepts.
 func (v *instVM) waitLog(from int, timeout time.Duration, what string, ok func(jEntry) bool) (jEntry, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		v.mu.Lock()
-		for i := from; i < len(v.journal); i++ {
-			if ok(v.journal[i]) {
-				e := v.journal[i]
-				v.mu.Unlock()
-				return e, nil
-			}
-		}
-		from = len(v.journal)
-		v.mu.Unlock()
-		select {
-		case err := <-v.exited:
-			v.exited <- err
-			return jEntry{}, fmt.Errorf("waiting for %s: qemu exited: %v", what, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return jEntry{}, fmt.Errorf("waiting for %s: timed out after %v", what, timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return waitEntry(&v.mu, &v.journal, v.exited, from, timeout, 10*time.Millisecond, what, ok)
 }
 
 // jIs matches a daemon journal entry by message and attributes.
 func jIs(msg string, attrs ...string) func(jEntry) bool {
-	return func(e jEntry) bool {
-		if e.kv["msg"] != msg {
-			return false
-		}
-		for i := 0; i+1 < len(attrs); i += 2 {
-			if e.kv[attrs[i]] != attrs[i+1] {
-				return false
-			}
-		}
-		return true
-	}
+	return func(e jEntry) bool { return attrsAre(func(k string) string { return e.kv[k] }, msg, attrs) }
 }
 
 // tails returns the last lines of the console and of the journal.

@@ -40,7 +40,7 @@ type step struct {
 }
 
 func scanKbd(s string) func(*vm) error {
-	return func(v *vm) error { return v.typeText(s+"\n", keyGap) }
+	return func(v *vm) error { return v.qmp.typeText(s+"\n", keyGap) }
 }
 
 func scanSerial(s string) func(*vm) error {
@@ -48,7 +48,7 @@ func scanSerial(s string) func(*vm) error {
 }
 
 func keypad(code string) func(*vm) error {
-	return func(v *vm) error { return v.pressKey("vga0", code, keyGap) }
+	return func(v *vm) error { return v.qmp.pressKey("vga0", code, keyGap) }
 }
 
 func unplug(id string) func(*vm) error {

@@ -68,16 +68,9 @@ type vmConfig struct {
 func startVM(c vmConfig) (*vm, error) {
 	s := func(n string) string { return filepath.Join(c.sockDir, n) }
 	o := func(n string) string { return filepath.Join(c.outDir, n) }
-	machine, desk := "pc,accel=tcg,pcspk-audiodev=snd0", []string{
-		"-audiodev", "wav,id=snd0,path=" + o("beep.wav"),
-		"-device", "VGA,id=vga0",
-	}
-	kbds := []string{
-		"-device", "usb-kbd,id=scanner,bus=usbhc.0,port=1,serial=SCANNER0001",
-		"-device", "usb-kbd,id=keypad,bus=usbhc.0,port=2,serial=KEYPAD0001,display=vga0",
-	}
+	machine, desk := deskMachine, deskDeviceArgs(o("beep.wav"))
 	if c.serialOnly {
-		machine, desk, kbds = "pc,accel=tcg", nil, nil
+		machine, desk = "pc,accel=tcg", []string{"-device", "qemu-xhci,id=usbhc"}
 	}
 	args := []string{
 		"-name", "offcircd-e2e", "-no-reboot", "-nodefaults", "-no-user-config", "-display", "none",
@@ -86,58 +79,30 @@ func startVM(c vmConfig) (*vm, error) {
 		"-append", "console=ttyS0 quiet loglevel=3 panic=-1",
 	}
 	args = append(args, desk...)
-	args = append(args,
-		"-chardev", "socket,id=con,path="+s("con.sock")+",server=on,wait=off",
-		"-serial", "chardev:con",
-		"-chardev", "socket,id=ctl,path="+s("ctl.sock")+",server=on,wait=off",
-		"-serial", "chardev:ctl",
-		"-device", "qemu-xhci,id=usbhc")
-	args = append(args, kbds...)
+	args = append(args, guestPortArgs(c.sockDir)...)
 	args = append(args,
 		"-chardev", "socket,id=ftdi,path="+s("ftdi.sock")+",server=on,wait=off",
-		"-device", "usb-serial,id=ftdi0,bus=usbhc.0,port=3,chardev=ftdi,serial=FTDI0001,always-plugged=on",
-		"-qmp", "unix:"+s("qmp.sock")+",server=on,wait=off",
-		"-trace", "hid_kbd_queue_full",
-		"-S")
+		"-device", "usb-serial,id=ftdi0,bus=usbhc.0,port=3,chardev=ftdi,serial=FTDI0001,always-plugged=on")
 	if c.rtcBase != "" {
 		args = append(args, "-rtc", "base="+c.rtcBase+",clock=host")
 	}
 	if c.disk != "" {
 		args = append(args, "-drive", "file="+c.disk+",format=raw,if=virtio,cache=unsafe")
 	}
-	qlog, err := os.Create(o("qemu.log"))
-	if err != nil {
+	os.Remove(o("qemu.log"))
+	v := &vm{start: time.Now()}
+	var err error
+	if v.cmd, v.exited, err = startQEMU(args, o("qemu.log"), c.nice); err != nil {
 		return nil, err
 	}
-	name := "qemu-system-x86_64"
-	if c.nice {
-		// nice execs QEMU: the process (and its PID, which kill signals) is QEMU's.
-		name, args = "nice", append([]string{"-n", "10", name}, args...)
-	}
-	v := &vm{cmd: exec.Command(name, args...), exited: make(chan error, 1), start: time.Now()}
-	v.cmd.Stdout, v.cmd.Stderr = qlog, qlog
-	if err := v.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start qemu: %w", err)
-	}
-	go func() { v.exited <- v.cmd.Wait(); qlog.Close() }()
 	fail := func(err error) (*vm, error) {
 		v.kill()
 		<-v.exited // gone before the caller retries on the same disk image
 		return nil, err
 	}
 
-	qc, err := dial(s("qmp.sock"))
-	if err != nil {
-		return fail(err)
-	}
-	if v.qmp, err = newQMP(qc); err != nil {
-		return fail(err)
-	}
-	con, err := dial(s("con.sock"))
-	if err != nil {
-		return fail(err)
-	}
-	if v.ctl, err = dial(s("ctl.sock")); err != nil {
+	var con net.Conn
+	if v.qmp, con, v.ctl, err = dialGuest(c.sockDir); err != nil {
 		return fail(err)
 	}
 	v.ctlR = bufio.NewReader(v.ctl)
@@ -167,10 +132,8 @@ func dial(path string) (net.Conn, error) {
 }
 
 func (v *vm) readConsole(c net.Conn) {
-	sc := bufio.NewScanner(c)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		l := conLine{at: time.Since(v.start), text: strings.TrimRight(sc.Text(), "\r")}
+	readLines(c, 1<<20, func(text string) {
+		l := conLine{at: time.Since(v.start), text: text}
 		if j, ok := strings.CutPrefix(l.text, "D "); ok {
 			var m map[string]any
 			if json.Unmarshal([]byte(j), &m) == nil {
@@ -181,55 +144,21 @@ func (v *vm) readConsole(c net.Conn) {
 		v.console = append(v.console, l)
 		fmt.Fprintf(v.conLog, "%7.3f %s\n", l.at.Seconds(), l.text)
 		v.mu.Unlock()
-	}
+	})
 }
 
 // mark is the console position to wait from.
-func (v *vm) mark() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.console)
-}
+func (v *vm) mark() int { return entryCount(&v.mu, &v.console) }
 
 // waitFor returns the first console line at or after from that ok accepts.
 func (v *vm) waitFor(from int, timeout time.Duration, what string, ok func(conLine) bool) (conLine, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		v.mu.Lock()
-		for i := from; i < len(v.console); i++ {
-			if ok(v.console[i]) {
-				l := v.console[i]
-				v.mu.Unlock()
-				return l, nil
-			}
-		}
-		from = len(v.console)
-		v.mu.Unlock()
-		select {
-		case err := <-v.exited:
-			v.exited <- err
-			return conLine{}, fmt.Errorf("waiting for %s: qemu exited: %v", what, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return conLine{}, fmt.Errorf("waiting for %s: timed out after %v", what, timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return waitEntry(&v.mu, &v.console, v.exited, from, timeout, 5*time.Millisecond, what, ok)
 }
 
 // logIs matches a daemon log record by message and attributes.
 func logIs(msg string, attrs ...string) func(conLine) bool {
 	return func(l conLine) bool {
-		if l.log == nil || l.log["msg"] != msg {
-			return false
-		}
-		for i := 0; i+1 < len(attrs); i += 2 {
-			if fmt.Sprint(l.log[attrs[i]]) != attrs[i+1] {
-				return false
-			}
-		}
-		return true
+		return l.log != nil && attrsAre(func(k string) string { return fmt.Sprint(l.log[k]) }, msg, attrs)
 	}
 }
 
@@ -254,7 +183,7 @@ func (v *vm) control(cmd string, timeout time.Duration) (string, error) {
 // typeText types s on the keyboard-mode scanner (unrouted key events),
 // Shift held for the characters that need it on a US keyboard. One event
 // per QMP command with a gap: QEMU's usb-kbd queues only 16 events.
-func (v *vm) typeText(s string, gap time.Duration) error {
+func (q *qmpConn) typeText(s string, gap time.Duration) error {
 	for _, r := range s {
 		code, shift, ok := usQcode(r)
 		if !ok {
@@ -264,7 +193,7 @@ func (v *vm) typeText(s string, gap time.Duration) error {
 		if shift {
 			evs = []keyEvent{{"shift", true}, {code, true}, {code, false}, {"shift", false}}
 		}
-		if err := v.sendKeys("", evs, gap); err != nil {
+		if err := q.sendKeys("", evs, gap); err != nil {
 			return err
 		}
 	}
@@ -272,8 +201,8 @@ func (v *vm) typeText(s string, gap time.Duration) error {
 }
 
 // pressKey presses and releases one key of the device bound to display dev.
-func (v *vm) pressKey(dev, code string, gap time.Duration) error {
-	return v.sendKeys(dev, []keyEvent{{code, true}, {code, false}}, gap)
+func (q *qmpConn) pressKey(dev, code string, gap time.Duration) error {
+	return q.sendKeys(dev, []keyEvent{{code, true}, {code, false}}, gap)
 }
 
 type keyEvent struct {
@@ -281,14 +210,14 @@ type keyEvent struct {
 	down bool
 }
 
-func (v *vm) sendKeys(dev string, evs []keyEvent, gap time.Duration) error {
+func (q *qmpConn) sendKeys(dev string, evs []keyEvent, gap time.Duration) error {
 	for _, e := range evs {
 		args := map[string]any{"events": []any{map[string]any{"type": "key", "data": map[string]any{
 			"down": e.down, "key": map[string]any{"type": "qcode", "data": e.code}}}}}
 		if dev != "" {
 			args["device"] = dev
 		}
-		if _, err := v.qmp.cmd("input-send-event", args); err != nil {
+		if _, err := q.cmd("input-send-event", args); err != nil {
 			return err
 		}
 		time.Sleep(gap)
@@ -323,11 +252,7 @@ func usQcode(r rune) (code string, shift, ok bool) {
 
 // kill stops QEMU hard (failure paths; the session ends with a clean
 // power-off so the WAV header is written).
-func (v *vm) kill() {
-	if v.cmd.Process != nil {
-		v.cmd.Process.Kill()
-	}
-}
+func (v *vm) kill() { killQEMU(v.cmd) }
 
 // wait waits for QEMU to exit after the guest powered off.
 func (v *vm) wait(timeout time.Duration) error {

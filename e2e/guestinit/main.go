@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/offcircd/offcircd/e2e/internal/rawtty"
 )
 
 const (
@@ -71,7 +73,7 @@ func main() {
 	loadModules()
 	say("MODULES_LOADED uptime=%s", uptime())
 
-	ctl, err := openRaw(control)
+	ctl, err := rawtty.Open(control)
 	if err != nil {
 		say("FAIL control port: %v", err)
 		poweroff()
@@ -237,31 +239,6 @@ func startDaemon() *exec.Cmd {
 		poweroff()
 	}
 	return cmd
-}
-
-// openRaw opens a tty in raw mode: no echo, no line editing, no CR/NL
-// translation, so the base64 file and commands pass untouched.
-func openRaw(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB | unix.CBAUD
-	t.Cflag |= unix.CS8 | unix.CLOCAL | unix.CREAD | unix.B115200
-	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 func readTrim(p string) string {

@@ -44,6 +44,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/offcircd/offcircd/e2e/internal/rawtty"
 )
 
 const (
@@ -52,7 +54,7 @@ const (
 )
 
 func main() {
-	port, err := openRaw(controlPort)
+	port, err := rawtty.Open(controlPort)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "guestd:", err)
 		os.Exit(1)
@@ -364,7 +366,7 @@ func (g *gadget) reopen() error {
 	var err error
 	for i := 0; i < 100; i++ { // udev creates the node
 		if g.kind == "acm" {
-			f, err = openRaw(g.node)
+			f, err = rawtty.Open(g.node)
 		} else {
 			f, err = os.OpenFile(g.node, os.O_RDWR, 0)
 		}
@@ -444,29 +446,4 @@ func (g *gadget) drain() string {
 
 func writeFile(path, value string) error {
 	return os.WriteFile(path, []byte(value), 0o644)
-}
-
-// openRaw opens a tty in raw mode (no echo, no line discipline, no CR/NL
-// translation), so commands, reports and beep bytes pass untouched.
-func openRaw(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB | unix.CBAUD
-	t.Cflag |= unix.CS8 | unix.CLOCAL | unix.CREAD | unix.B115200
-	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-	if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
