@@ -24,8 +24,9 @@ import (
 //     we close only from the reading goroutine (Run), never during a read.
 //   - A timed read (hid_read_timeout on Linux and macOS) waits for a time
 //     on the wall clock: a clock set back during the wait stretches it by
-//     the step. We only read without waiting and pace the loop on Go's
-//     monotonic clock (hidPoll).
+//     the step. Reads run on a reader goroutine of their own; Run and the
+//     decoder's timeouts go by Go's monotonic clock and never wait for a
+//     read that has outlived its timeout (hidConn, serve).
 //   - On Linux the kernel driver is detached on open: a keyboard-mode
 //     scanner stops typing into the console while offcircd holds it.
 //   - Usage pages are 0 on Linux: devices are chosen by vid, pid, serial
@@ -148,12 +149,12 @@ func hidRelease(path, owner string) {
 
 // hidSource is a hid-pos or hid-keyboard scanner, or the keypad.
 type hidSource struct {
-	name       string
-	match      hidMatch
-	backend    hidBackend
-	interval   time.Duration // hotplug enumeration period
-	poll       time.Duration // how often an open device is looked at (hidPoll)
-	newDecoder func(layout string) (devices.Decoder, error)
+	name        string
+	match       hidMatch
+	backend     hidBackend
+	interval    time.Duration // hotplug enumeration period
+	readTimeout time.Duration // of one hidapi read
+	newDecoder  func(layout string) (devices.Decoder, error)
 	// posLayout is the configured pos_layout of a hid-pos scanner; ""
 	// means the layout comes from each device as it is opened.
 	posLayout   string
@@ -174,19 +175,24 @@ type hidSource struct {
 }
 
 // hidConn is one opened device. hidapi frees a device on Close, so Close
-// must not run while a Write on it is in progress: a beep marks the
-// connection writing (under hidSource.mu) and writes with no lock held;
-// Run's close detaches the connection at once and closes the device only
-// if no write is in progress, else the write closes it when it returns.
-// Only that one handle outlives Run; a new Beep never starts on a
+// must not run while a Read or Write on it is in progress. The reader
+// (serve's goroutine) marks the connection reading and a beep marks it
+// writing (under hidSource.mu), both calling the device with no lock held.
+// Run's close detaches the connection and closes the device if neither
+// call is in progress, else the last of them to return closes it: a write
+// that never returns, or a read stretched by a wall clock set back, keeps
+// only that one handle, never Run. A new read or Beep never starts on a
 // detached connection, and at most one write per connection is in flight
 // (a second beep meanwhile gets ErrHIDBeepBusy instead of queueing behind
 // a write that may never end).
 type hidConn struct {
 	dev      hidDevice
+	path     string // claimed in hidClaims until the device is closed
 	layout   string // the device's pos_layout
+	reading  bool
 	writing  bool
 	detached bool
+	readDone chan struct{} // closed when the reader has ended; nil before it starts
 }
 
 // errHIDDescriptorPending marks a refusal because the report descriptor
@@ -198,15 +204,16 @@ var errHIDDescriptorPending = errors.New("report descriptor not readable")
 // report is still being written.
 var ErrHIDBeepBusy = errors.New("hid: previous beep still being written")
 
-// hidPoll is how often serve looks for input reports. hidapi's timed read
-// waits until a deadline on the wall clock (CLOCK_REALTIME): a clock set
-// back while it waits (NTP stepping a fast clock back, an admin fixing the
-// time) stretches that read by the step, and with it the daemon's stop,
-// frame timeouts and the noticing of an unplug. So serve reads with timeout
-// 0 (hidapi then only looks at its queue of received reports) and waits on
-// Go's monotonic timer in between. 10 ms keeps a scanner reporting every
-// millisecond well inside hidapi's queue of 30 reports.
-const hidPoll = 10 * time.Millisecond
+// hidReadTimeout is the timeout of one hidapi read: how often, without
+// reports, the decoder gets its idle time.
+const hidReadTimeout = 100 * time.Millisecond
+
+// hidReadGrace is how long past its timeout Run waits for the read in
+// progress when it lets go of a device. A read normally returns within
+// readTimeout (hidapi's timed read); one that does not was stretched by a
+// wall clock set back (hidapi waits for a CLOCK_REALTIME deadline), and the
+// reader closes the device when it returns.
+const hidReadGrace = time.Second
 
 // hidReportMax is the read buffer: full-speed interrupt reports are at
 // most 64 bytes, high-speed 1024.
@@ -224,7 +231,7 @@ func newHIDSource(sc config.Scanner, env devices.Env, log *slog.Logger, backend 
 		return nil, fmt.Errorf("%s: scanner %q: %w", sc.Type, sc.Name, err)
 	}
 	s := &hidSource{name: sc.Name, match: m, backend: backend, log: log, goos: hostOS,
-		interval: hotplugInterval(env), poll: hidPoll}
+		interval: hotplugInterval(env), readTimeout: hidReadTimeout}
 	switch sc.Type {
 	case "hid-pos":
 		if o.POSLayout != "" {
@@ -323,10 +330,10 @@ func (s *hidSource) Beep(pattern string) error {
 
 	s.mu.Lock()
 	c.writing = false
-	closeIt := c.detached // Run let go of it during the write
+	closeIt := c.detached && !c.reading // Run let go of it during the write
 	s.mu.Unlock()
 	if closeIt {
-		s.closeDev(c.dev)
+		s.closeConn(c)
 	}
 	if werr != nil {
 		return fmt.Errorf("hid: %s: beep: %w", s.name, werr)
@@ -399,7 +406,7 @@ func (s *hidSource) Run(ctx context.Context, out chan<- devices.Event) error {
 			skipped++
 		default:
 			skipped = 0
-			dev, info, id, layout, oerr := s.open(cands)
+			c, id, oerr := s.open(cands)
 			if oerr != nil {
 				failedSig = sig
 				if errors.Is(oerr, errHIDDescriptorPending) {
@@ -412,14 +419,14 @@ func (s *hidSource) Run(ctx context.Context, out chan<- devices.Event) error {
 			}
 			failedSig = ""
 			if !state(devices.StateConnected, nil) {
-				s.close(dev, info)
+				s.close(c)
 				return nil
 			}
 			if s.devTap != nil {
 				s.devTap(id)
 			}
-			rerr := s.serve(ctx, dev, layout, out)
-			s.close(dev, info)
+			rerr := s.serve(ctx, c, out)
+			s.close(c)
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -466,7 +473,7 @@ func hidSignature(infos []hidInfo) string {
 // one, else the one its report descriptor (read before opening: on Linux
 // opening detaches the kernel driver that publishes it) and vendor id
 // determine. A device whose layout cannot be told is not opened.
-func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, devices.DeviceID, string, error) {
+func (s *hidSource) open(cands []hidInfo) (*hidConn, devices.DeviceID, error) {
 	var errs, refused []error
 	for _, i := range cands {
 		if !hidClaim(i.Path, s.name) {
@@ -499,85 +506,116 @@ func (s *hidSource) open(cands []hidInfo) (hidDevice, hidInfo, devices.DeviceID,
 			errs = append(errs, fmt.Errorf("hid: open %s: %w", i.Path, err))
 			continue
 		}
+		c := &hidConn{dev: dev, path: i.Path, layout: layout}
 		s.mu.Lock()
-		s.conn = &hidConn{dev: dev, layout: layout}
+		s.conn = c
 		s.mu.Unlock()
-		return dev, i, id, layout, nil
+		return c, id, nil
 	}
 	if len(refused) > 0 && len(errs) == 0 {
-		return nil, hidInfo{}, devices.DeviceID{}, "", fmt.Errorf("scanner %q: %w", s.name, errors.Join(refused...))
+		return nil, devices.DeviceID{}, fmt.Errorf("scanner %q: %w", s.name, errors.Join(refused...))
 	}
 	if len(errs) == 0 {
-		return nil, hidInfo{}, devices.DeviceID{}, "", fmt.Errorf("hid: no free device %s", s.match)
+		return nil, devices.DeviceID{}, fmt.Errorf("hid: no free device %s", s.match)
 	}
 	err := errors.Join(append(errs, refused...)...)
 	if s.goos == "linux" {
 		err = fmt.Errorf("%w (on Linux offcircd needs write access to /dev/bus/usb: install the udev rule)", err)
 	}
-	return nil, hidInfo{}, devices.DeviceID{}, "", err
+	return nil, devices.DeviceID{}, err
 }
 
-// close lets go of the open device; only Run's goroutine calls it, never
-// during a read. It never waits for a beep write: if one is in progress,
-// the write closes the device when it returns (hidConn).
-func (s *hidSource) close(dev hidDevice, info hidInfo) {
+// close lets go of the open device; only Run's goroutine calls it, after
+// serve. It waits for the read in progress at most readTimeout plus
+// hidReadGrace and never for a beep write: whichever of them is still in
+// progress closes the device when it returns (hidConn).
+func (s *hidSource) close(c *hidConn) {
+	if c.readDone != nil {
+		t := time.NewTimer(s.readTimeout + hidReadGrace)
+		select {
+		case <-c.readDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	s.mu.Lock()
-	c := s.conn
-	s.conn = nil
-	writing := false
-	if c != nil {
-		c.detached = true
-		writing = c.writing
+	if s.conn == c {
+		s.conn = nil
 	}
+	c.detached = true
+	reading, writing := c.reading, c.writing
 	s.mu.Unlock()
-	if writing {
+	switch {
+	case reading:
+		s.log.Warn("hid: a read has outlived its timeout (the wall clock set back?); the device is closed when it returns", "device", s.match.String())
+	case writing:
 		s.log.Warn("hid: a beep write has not returned; the device is closed when it does", "device", s.match.String())
-	} else {
-		s.closeDev(dev)
+	default:
+		s.closeConn(c)
 	}
-	hidRelease(info.Path, s.name)
 }
 
-func (s *hidSource) closeDev(dev hidDevice) {
-	if err := dev.Close(); err != nil {
+// closeConn closes c's device and releases its claim; called once, by
+// whoever ends the last call on a detached connection.
+func (s *hidSource) closeConn(c *hidConn) {
+	if err := c.dev.Close(); err != nil {
 		s.log.Debug("hid close", "err", err)
 	}
+	hidRelease(c.path, s.name)
 }
 
-// serve reads reports until ctx ends (nil) or the device fails (the error:
-// an unplug looks like a read error). Reads never wait inside hidapi (see
-// hidPoll): every report queued is taken at once, then serve sleeps one
-// poll period, so a cancelled ctx is seen within one period whatever the
-// wall clock does.
-func (s *hidSource) serve(ctx context.Context, dev hidDevice, layout string, out chan<- devices.Event) error {
-	dec, err := s.newDecoder(layout)
+// hidRead is what one read of the reader gave: a report (b), nothing
+// before the timeout (b empty), or the error that ends the connection.
+type hidRead struct {
+	t   time.Time
+	b   []byte
+	err error
+}
+
+// serve decodes c's reports until ctx ends (nil) or the device fails (the
+// error: an unplug looks like a read error). The reads run on a reader
+// goroutine (read); serve waits on the monotonic clock, so a cancelled ctx
+// is seen at once, and when no read has returned for two read timeouts (a
+// read stretched by the wall clock set back) it gives the decoder its idle
+// time itself.
+func (s *hidSource) serve(ctx context.Context, c *hidConn, out chan<- devices.Event) error {
+	dec, err := s.newDecoder(c.layout)
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, hidReportMax)
-	poll := s.poll
-	if poll <= 0 {
-		poll = hidPoll
-	}
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for ctx.Err() == nil {
-		n, err := dev.ReadTimeout(buf, 0)
-		now := time.Now()
-		if err != nil {
-			// hidapi's libusb backend says only "hid_error is not implemented
-			// yet" here; in practice a failed read means the device went away.
-			return fmt.Errorf("hid: device unplugged or read failed: %w", err)
-		}
+	reads, quit := make(chan hidRead), make(chan struct{})
+	defer close(quit)
+	c.readDone = make(chan struct{})
+	go func() {
+		defer close(c.readDone)
+		s.read(c, reads, quit)
+	}()
+	stale := 2 * s.readTimeout
+	watch := time.NewTimer(stale)
+	defer watch.Stop()
+	for {
 		var evs []devices.Event
-		if n <= 0 {
-			evs = dec.Idle(now)
-		} else {
-			chunk := append([]byte(nil), buf[:n]...)
-			if s.tap != nil {
-				s.tap(now, chunk)
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-reads:
+			watch.Reset(stale)
+			switch {
+			case r.err != nil:
+				// hidapi's libusb backend says only "hid_error is not implemented
+				// yet" here; in practice a failed read means the device went away.
+				return fmt.Errorf("hid: device unplugged or read failed: %w", r.err)
+			case len(r.b) == 0:
+				evs = dec.Idle(r.t)
+			default:
+				if s.tap != nil {
+					s.tap(r.t, r.b)
+				}
+				evs = dec.Feed(r.t, r.b)
 			}
-			evs = dec.Feed(now, chunk)
+		case now := <-watch.C:
+			watch.Reset(stale)
+			evs = dec.Idle(now)
 		}
 		for _, ev := range evs {
 			ev.Source = s.name
@@ -585,14 +623,51 @@ func (s *hidSource) serve(ctx context.Context, dev hidDevice, layout string, out
 				return nil
 			}
 		}
-		if n > 0 {
-			continue // more may be queued: take them before sleeping
+	}
+}
+
+// read is c's reader: the one goroutine that reads the device, until the
+// device fails or serve quits. A read that returns after Run has let go of
+// the connection closes the device, unless a beep write is still on it.
+func (s *hidSource) read(c *hidConn, reads chan<- hidRead, quit <-chan struct{}) {
+	buf := make([]byte, hidReportMax)
+	ms := max(int(s.readTimeout/time.Millisecond), 1)
+	for {
+		s.mu.Lock()
+		if c.detached {
+			s.mu.Unlock()
+			return
 		}
 		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			return nil
+		case <-quit:
+			s.mu.Unlock()
+			return
+		default:
+		}
+		c.reading = true
+		s.mu.Unlock()
+
+		n, err := c.dev.ReadTimeout(buf, ms)
+		r := hidRead{t: time.Now(), err: err}
+
+		s.mu.Lock()
+		c.reading = false
+		closeIt := c.detached && !c.writing
+		s.mu.Unlock()
+		if closeIt {
+			s.closeConn(c)
+			return
+		}
+		if err == nil && n > 0 {
+			r.b = append([]byte(nil), buf[:n]...)
+		}
+		select {
+		case reads <- r:
+		case <-quit:
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
-	return nil
 }

@@ -61,7 +61,7 @@ func (b *wallClockBackend) Open(i hidInfo) (hidDevice, error) {
 }
 
 // clockSource runs a hid-pos source on a wallClockHID, connected, with a
-// 200 ms frame timeout and a 20 ms poll.
+// 200 ms frame timeout and 20 ms reads.
 func clockSource(t *testing.T) (*wallClockHID, *hidSource, chan devices.Event, func() error) {
 	t.Helper()
 	fb := newFakeHIDBackend()
@@ -70,7 +70,7 @@ func clockSource(t *testing.T) (*wallClockHID, *hidSource, chan devices.Event, f
 	sc := config.Scanner{Name: "desk", Options: &Options{Config: decode.Config{POSLayout: "honeywell",
 		Framing: decode.Framing{FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}}}}
 	s := testHIDSource(t, b, sc)
-	s.poll = 20 * time.Millisecond
+	s.readTimeout = 20 * time.Millisecond
 	out, stop := hidRunSource(t, s)
 	if ev := hidNext(t, out, devices.KindState); ev.State != devices.StateConnected {
 		t.Fatalf("state %+v", ev)
@@ -80,6 +80,14 @@ func clockSource(t *testing.T) (*wallClockHID, *hidSource, chan devices.Event, f
 		t.Fatalf("got %+v", ev)
 	}
 	t.Cleanup(func() {
+		b.dev.unplug() // ends a read still waiting for the wall clock
+		deadline := time.Now().Add(2 * time.Second)
+		for !b.dev.closed.Load() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if !b.dev.closed.Load() {
+			t.Error("the device was never closed")
+		}
 		if n := fb.badClose.Load(); n != 0 {
 			t.Errorf("%d closes overlapped a read", n)
 		}
@@ -88,20 +96,25 @@ func clockSource(t *testing.T) (*wallClockHID, *hidSource, chan devices.Event, f
 }
 
 // TestHIDClockSetBackStop: the wall clock set back an hour while a HID
-// source waits for reports does not keep it from stopping. With hidapi's
-// timed read, the read in progress when the clock was set back waited out
-// the hour: the daemon missed its 5 s stop on the installed station.
+// source waits for reports does not keep it from stopping: Run waits for
+// the stretched read no longer than readTimeout + hidReadGrace, and the
+// reader closes the device once the read returns (here: the unplug in
+// clockSource's cleanup). Before, Run waited out the hour: the daemon
+// missed its 5 s stop on the installed station.
 func TestHIDClockSetBackStop(t *testing.T) {
 	dev, s, _, stop := clockSource(t)
-	time.Sleep(3 * s.poll)
+	time.Sleep(3 * s.readTimeout)
 	dev.offset.Add(int64(-time.Hour))
-	time.Sleep(3 * s.poll)
+	time.Sleep(3 * s.readTimeout)
 	start := time.Now()
 	if err := stop(); err != nil { // fails the test after 2 s
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 10*s.poll {
-		t.Errorf("stop took %v, want within a few poll periods (%v)", d, s.poll)
+	if d, bound := time.Since(start), s.readTimeout+hidReadGrace; d > bound+300*time.Millisecond {
+		t.Errorf("stop took %v, want at most about %v", d, bound)
+	}
+	if dev.closed.Load() {
+		t.Error("the device was closed during the read")
 	}
 }
 
@@ -111,7 +124,7 @@ func TestHIDClockSetBackStop(t *testing.T) {
 func TestHIDClockSetBackFrameTimeout(t *testing.T) {
 	dev, s, out, stop := clockSource(t)
 	dev.reports <- devtest.HonReport("]C0", "partial", true)
-	time.Sleep(3 * s.poll)
+	time.Sleep(3 * s.readTimeout)
 	dev.offset.Add(int64(-time.Hour))
 	if ev := hidNext(t, out, devices.KindScan, devices.KindBad); ev.Kind != devices.KindBad || !errors.Is(ev.Err, decode.ErrPOSTimeout) {
 		t.Fatalf("got %+v, want the frame timeout's reject", ev)

@@ -187,7 +187,7 @@ func testHIDSource(t *testing.T, b hidBackend, sc config.Scanner) *hidSource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.interval, s.poll, s.goos = 5*time.Millisecond, 2*time.Millisecond, "linux"
+	s.interval, s.readTimeout, s.goos = 5*time.Millisecond, 2*time.Millisecond, "linux"
 	return s
 }
 

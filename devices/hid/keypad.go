@@ -41,7 +41,7 @@ func newKeypad(kp *config.Keypad, env devices.Env, log *slog.Logger, backend hid
 		return nil, err
 	}
 	s := &hidSource{name: name, match: m, backend: backend, log: log, goos: hostOS,
-		interval: hotplugInterval(env), poll: hidPoll,
+		interval: hotplugInterval(env), readTimeout: hidReadTimeout,
 		newDecoder: func(string) (devices.Decoder, error) { return decode.NewKeypad(kp) }}
 	s.unsupported = keyboardUnsupported(s.goos)
 	return s, nil

@@ -39,7 +39,7 @@ func TestKeypadSourceReadsDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.interval, s.poll, s.goos, s.unsupported = 5*time.Millisecond, 2*time.Millisecond, "linux", nil
+	s.interval, s.readTimeout, s.goos, s.unsupported = 5*time.Millisecond, 2*time.Millisecond, "linux", nil
 	out, stop := hidRunSource(t, s)
 	defer stop()
 	hidNext(t, out, devices.KindState)
