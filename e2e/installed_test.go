@@ -530,7 +530,7 @@ func restart(t *testing.T, v *instVM, how, item, clock string) {
 // anything the daemon has seen before the start: what a station's clock
 // does when NTP or an admin corrects a clock that ran fast. HID reads that
 // waited inside hidapi for a wall-clock deadline were stretched by the
-// step, and the daemon missed its stop (devices: hidPoll).
+// step, and the daemon missed its stop (devices/hid: serve, hidConn).
 func stopWithin(t *testing.T, v *instVM, limit time.Duration, back int) {
 	t.Helper()
 	// A daemon still running 4.5 s into the stop gets SIGQUIT, so the Go
