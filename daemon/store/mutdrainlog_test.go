@@ -1,12 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offcircd/offcircd/encoder"
 )
 
 // The drain log's last line can be damaged (a crash while it was written,
@@ -179,4 +183,108 @@ func TestIntentForAReplacedLineOfTheSameLength(t *testing.T) {
 	if got, want := e.content(t), l(0)+y+y; got != want {
 		t.Fatalf("data file %q\nwant %q", got, want)
 	}
+}
+
+// Every checksum value is possible, the largest too: a record line whose
+// CRC-32 is ffffffff, drained just before a crash, is recognised from its
+// intent at the next start and not written a second time.
+func TestIntentWithTheLargestChecksum(t *testing.T) {
+	l := func(i int) string { return line(t, testRec(i)) }
+	rec := testRec(2)
+	rec.Patron = forgePatron(t, rec, 0xFFFFFFFF)
+	big := line(t, rec)
+	if crc32.ChecksumIEEE([]byte(big)) != 0xFFFFFFFF {
+		t.Fatal("forged patron does not give the checksum")
+	}
+	e := newEnv(t)
+	os.MkdirAll(e.data, 0o750)
+	os.MkdirAll(e.state, 0o750)
+	os.WriteFile(e.path(), []byte(l(0)+big), 0o640)
+	os.WriteFile(filepath.Join(e.state, spoolName), []byte(string(spoolLine([]byte(big)))+string(spoolLine([]byte(l(3))))), 0o600)
+	writeIntent(t, e, []byte(big), 0, len(big), int64(len(l(0))))
+	s := e.open(t)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), l(0)+big+l(3); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
+	}
+}
+
+// forgePatron returns a patron ID of printable characters for which rec's
+// line has the CRC-32 want: CRC-32 is affine over GF(2), so flipping low
+// bits of the patron's characters (which keeps them in 0x40..0x5F) moves
+// the checksum by the XOR of each flip's own change, and a set of flips
+// that reaches want is found by Gaussian elimination.
+func forgePatron(t *testing.T, rec encoder.Record, want uint32) string {
+	t.Helper()
+	base := []byte("P" + strings.Repeat("A", 12))
+	crcOf := func(p []byte) uint32 {
+		r := rec
+		r.Patron = string(p)
+		b, err := encoder.Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return crc32.ChecksumIEEE(b)
+	}
+	c0 := crcOf(base)
+	type vec struct {
+		delta uint32
+		flips uint64 // which (char, bit) flips make it
+	}
+	var basis []vec
+	n := 0
+	for i := 1; i < len(base); i++ {
+		for bit := range 5 {
+			p := bytes.Clone(base)
+			p[i] ^= 1 << bit
+			v := vec{crcOf(p) ^ c0, 1 << n}
+			n++
+			for _, b := range basis { // reduce by the pivots found so far
+				if v.delta&highBit(b.delta) != 0 {
+					v.delta ^= b.delta
+					v.flips ^= b.flips
+				}
+			}
+			if v.delta != 0 {
+				for j := range basis { // keep the basis reduced
+					if basis[j].delta&highBit(v.delta) != 0 {
+						basis[j].delta ^= v.delta
+						basis[j].flips ^= v.flips
+					}
+				}
+				basis = append(basis, v)
+			}
+		}
+	}
+	need, flips := want^c0, uint64(0)
+	for _, b := range basis {
+		if need&highBit(b.delta) != 0 {
+			need ^= b.delta
+			flips ^= b.flips
+		}
+	}
+	if need != 0 {
+		t.Fatal("checksum not reachable with these flips")
+	}
+	p := bytes.Clone(base)
+	n = 0
+	for i := 1; i < len(base); i++ {
+		for bit := range 5 {
+			if flips&(1<<n) != 0 {
+				p[i] ^= 1 << bit
+			}
+			n++
+		}
+	}
+	return string(p)
+}
+
+// highBit returns the highest set bit of v.
+func highBit(v uint32) uint32 {
+	if v == 0 {
+		return 0
+	}
+	return 1 << (31 - bits.LeadingZeros32(v))
 }
