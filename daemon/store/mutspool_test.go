@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -334,5 +335,50 @@ func TestDrainWriteThatHangsThenLandsIsWrittenOnce(t *testing.T) {
 	}
 	if st := s.Status(); st.Appended != 2 || st.Degraded {
 		t.Fatalf("status %+v", st)
+	}
+}
+
+// The drain log cannot be emptied after a drain (something took its
+// name): its stale intents would name offsets that new spool lines reuse,
+// so nothing is spooled until it can be; the record is refused as not
+// stored (the station's not-stored alarm) rather than risked. Once the
+// log can be emptied again, records spool and drain as before.
+func TestStaleDrainLogBlocksSpoolingUntilReset(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	logPath := filepath.Join(e.state, drainLogName)
+	blockData(s)
+	mustAppend(t, s, 0, true)
+	unblockData(s)
+	s.mu.Lock()
+	s.trace = func(step, path string) error {
+		if step == "sync" && path == e.path() { // the drained line is in the data file
+			os.Remove(logPath)
+			os.Mkdir(logPath, 0o750)
+		}
+		return nil
+	}
+	s.mu.Unlock()
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.trace = nil
+	s.mu.Unlock()
+
+	blockData(s)
+	if _, err := s.Append(testRec(1)); !errors.Is(err, ErrNotStored) {
+		t.Fatalf("Append with a stale drain log: %v, want ErrNotStored", err)
+	}
+	if err := os.Remove(logPath); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, 2, true)
+	unblockData(s)
+	if err := s.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), line(t, testRec(0))+line(t, testRec(2)); got != want {
+		t.Fatalf("data file %q\nwant %q", got, want)
 	}
 }
