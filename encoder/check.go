@@ -192,14 +192,9 @@ func (c *checker) line(num int, raw []byte, torn error) (fields, bool) {
 		}
 		return f, false
 	}
-	var ih, lh uint64
-	if c.dups {
-		ih, lh = maphash.Bytes(c.seed, f.item), uint64(f.typ)
-		if f.typ == byte(Loan) {
-			lh ^= maphash.Bytes(c.seed, f.patron) << 8
-		}
-	}
-	c.usable(num, f.ts, f.typ, warn != nil, ih, lh)
+	// Only Merger calls line, and it drops duplicates itself (dups off):
+	// no hashes for the duplicate index.
+	c.usable(num, f.ts, f.typ, warn != nil, 0, 0)
 	return f, true
 }
 

@@ -109,9 +109,6 @@ func (c *chunkReader) next() (chunk []byte, long, ok bool) {
 				c.used = true
 				return data, false, true
 			}
-			if !c.used && c.release != nil && c.buf != nil {
-				c.release(c.buf)
-			}
 			c.buf, c.start, c.end, c.used = nil, 0, 0, true
 			return nil, false, false
 		}
@@ -197,7 +194,7 @@ func lendBuffers[T any](cr *chunkReader, free chan *T, buf func(*T) *[]byte) (cu
 	}
 	cr.release = func(b []byte) {
 		for _, it := range [2]*T{cur, prev} {
-			if it != nil && len(b) > 0 && &(*buf(it))[0] == &b[0] {
+			if it != nil && &(*buf(it))[0] == &b[0] {
 				free <- it
 				return
 			}

@@ -3,7 +3,6 @@ package encoder
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -258,7 +257,7 @@ func (m *Merger) WriteTo(w io.Writer) (n int64, err error) {
 		for range mergeAhead {
 			free <- &mchunk{}
 		}
-		heads[i] = &head{chunks: chunks, free: free, i: -1}
+		heads[i] = &head{chunks: chunks, free: free}
 		wg.Go(func() { m.feed(in, readers[i], opt, chunks, free, quit) })
 	}
 	defer func() {
@@ -277,9 +276,9 @@ func (m *Merger) WriteTo(w io.Writer) (n int64, err error) {
 	for i, h := range heads {
 		if h.next() {
 			hp.idx = append(hp.idx, i)
+			hp.up(len(hp.idx) - 1)
 		}
 	}
-	hp.init()
 	cw := &countWriter{w: w}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	var dt dupTable
@@ -343,12 +342,6 @@ type mergeHeap struct {
 func (hp *mergeHeap) less(a, b int) bool {
 	ta, tb := hp.heads[hp.idx[a]].rec().ts, hp.heads[hp.idx[b]].rec().ts
 	return ta < tb || ta == tb && hp.idx[a] < hp.idx[b]
-}
-
-func (hp *mergeHeap) init() {
-	for i := len(hp.idx)/2 - 1; i >= 0; i-- {
-		hp.down(i)
-	}
 }
 
 func (hp *mergeHeap) down(i int) {
@@ -422,22 +415,13 @@ func (hp *mergeHeap) find(ts uint64, line []byte) int {
 
 // isCanonical reports whether raw (a usable line whose line end was CRLF)
 // is byte for byte what appendCanonical would write for f, so merge can
-// copy it as it is.
+// copy it as it is. A usable line's item fits the item field.
 func isCanonical(raw []byte, f fields) bool {
-	if len(raw) < ReturnLen || len(f.item) > ItemWidth {
+	if len(raw) < ReturnLen {
 		return false
 	}
-	pad := raw[TimeLen+1+len(f.item) : ReturnLen]
-	for len(pad) >= 8 {
-		if binary.LittleEndian.Uint64(pad) != spaces8 {
-			return false
-		}
-		pad = pad[8:]
-	}
-	for _, b := range pad {
-		if b != ' ' {
-			return false
-		}
+	if pad := raw[TimeLen+1+len(f.item) : ReturnLen]; string(pad) != spacesItem[:len(pad)] {
+		return false
 	}
 	if f.typ == byte(Loan) {
 		return bytes.Equal(raw[ReturnLen:], f.patron)
@@ -474,8 +458,8 @@ type dupTable struct {
 	arena   []byte
 }
 
-// dupLine is a line in arena; n < 0 means unknown (it did not fit), which
-// matches nothing.
+// dupLine is a line in arena; n == 0 means unknown (it did not fit), which
+// matches nothing: no line is empty.
 type dupLine struct{ off, n int32 }
 
 // add applies the duplicate rule to line (time ts, item hash ih) and, unless
@@ -494,7 +478,7 @@ func (d *dupTable) add(ts, ih uint64, line []byte) dupResult {
 			continue
 		}
 		e := &d.ents[s.val]
-		if e.n >= 0 {
+		if e.n > 0 {
 			prev := d.arena[e.off : e.off+e.n]
 			if !bytes.Equal(itemField(prev), item) {
 				continue
@@ -516,7 +500,7 @@ func (d *dupTable) add(ts, ih uint64, line []byte) dupResult {
 // store makes line the last line of entry e.
 func (d *dupTable) store(e *dupLine, line []byte) dupResult {
 	if len(d.arena)+len(line) > maxDupArena {
-		e.n = -1
+		e.n = 0
 		return dupUnchecked
 	}
 	e.off, e.n = int32(len(d.arena)), int32(len(line))
