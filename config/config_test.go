@@ -73,6 +73,7 @@ func TestParseBad(t *testing.T) {
 		{"bad data bits", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\ndata_bits = 9\n", 7, "data_bits must be 5, 6, 7 or 8"},
 		{"zero baud", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nbaud = 0\n", 7, "baud must be greater than 0"},
 		{"negative baud", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nbaud = -9600\n", 7, "baud must be greater than 0"},
+		{"idle gap too long", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nidle_gap = \"1m\"\n", 7, `scanner "a": idle_gap 1m0s is outside 1ms..10s`},
 		{"zero idle gap", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\nidle_gap = \"0s\"\n", 7, "idle_gap must be greater than 0"},
 		{"bad aim", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\naim = \"drop\"\n", 7, `aim "drop"`},
 		{"bad addon", "[[scanner]]\nname = \"a\"\ntype = \"serial\"\nport = \"COM1\"\naddon = \"ignore\"\n", 7, `addon "ignore"`},

@@ -235,12 +235,12 @@ func (r *Report) OneOf(key, val string, allowed []string) {
 	}
 }
 
-// Bounded checks a duration option against DurationBounds[key]; 0 (unset)
-// passes, an explicit 0 is an error.
-func (r *Report) Bounded(key string, d time.Duration) {
+// Bounded checks a duration option against its sane range min..max; 0
+// (unset) passes, an explicit 0 is an error.
+func (r *Report) Bounded(key string, d, min, max time.Duration) {
 	switch {
 	case d != 0:
-		r.v.bounded(r.path(key), d, r.label)
+		r.v.within(r.path(key), d, min, max, r.label)
 	case r.Has(key):
 		r.Errorf(key, "%s must be greater than 0", key)
 	}

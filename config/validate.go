@@ -161,23 +161,25 @@ var DurationBounds = map[string]struct{ Min, Max time.Duration }{
 	"undo_window":        {0, 24 * time.Hour},
 	"hotplug_interval":   {100 * time.Millisecond, time.Hour},
 	"alarm_interval":     {time.Second, time.Hour},
-	"idle_gap":           {time.Millisecond, 10 * time.Second},
-	"frame_timeout":      {10 * time.Millisecond, time.Minute},
 }
 
-// bounded checks a duration against DurationBounds; label prefixes the
-// message (a scanner's name).
-func (v *validator) bounded(path string, d time.Duration, label ...string) {
-	key := lastKey(path)
-	b := DurationBounds[key]
-	if d >= b.Min && d <= b.Max {
+// bounded checks a duration against DurationBounds.
+func (v *validator) bounded(path string, d time.Duration) {
+	b := DurationBounds[lastKey(path)]
+	v.within(path, d, b.Min, b.Max, "")
+}
+
+// within checks a duration against min..max; label prefixes the message
+// (a scanner's name).
+func (v *validator) within(path string, d, min, max time.Duration, label string) {
+	if d >= min && d <= max {
 		return
 	}
 	off := ""
-	if b.Min == 0 {
+	if min == 0 {
 		off = "; 0s turns it off"
 	}
-	v.errorf(path, "%s%s %v is outside %s..%s%s", strings.Join(label, ""), key, d, FormatDuration(b.Min), FormatDuration(b.Max), off)
+	v.errorf(path, "%s%s %v is outside %s..%s%s", label, lastKey(path), d, FormatDuration(min), FormatDuration(max), off)
 }
 
 // FormatDuration writes d as a person would: "24h", "1m", "100ms".

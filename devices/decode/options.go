@@ -44,8 +44,8 @@ var (
 // Check reports every problem of the framing keys.
 func (f Framing) Check(r *config.Report) {
 	r.OneOf("terminator", f.Terminator, terminators)
-	r.Bounded("idle_gap", f.IdleGap.Duration)
-	r.Bounded("frame_timeout", f.FrameTimeout.Duration)
+	r.Bounded("idle_gap", f.IdleGap.Duration, time.Millisecond, 10*time.Second)
+	r.Bounded("frame_timeout", f.FrameTimeout.Duration, 10*time.Millisecond, time.Minute)
 	if f.MaxLength < 0 || (f.MaxLength == 0 && r.Has("max_length")) {
 		r.Errorf("max_length", "max_length must be greater than 0")
 	}
