@@ -129,6 +129,11 @@ func (v *validator) paths() {
 	if c.LogFile == "" {
 		return
 	}
+	// Its folder is created at start like state_dir; a log file that cannot
+	// be opened would stop the station before it reads a scan.
+	if fi, err := os.Stat(c.LogFile); err != nil || !fi.IsDir() { // a directory: validate says so
+		v.dir("log_file", filepath.Dir(c.LogFile))
+	}
 	switch {
 	case sameFile(c.LogFile, data):
 		v.errorf("log_file", "log_file %s is the data file: log lines would go into the upload", c.LogFile)

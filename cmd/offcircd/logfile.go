@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/offcircd/offcircd/internal/privdir"
 )
 
 // Limits of a log file offcircd writes itself on Windows, where nothing
@@ -29,6 +32,11 @@ func openLogFile(path string) (io.WriteCloser, error) {
 // file is moved aside once it would pass maxMB and at most backups old
 // files are kept.
 func openLog(path string, rotate bool, maxMB, backups int) (io.WriteCloser, error) {
+	// Created like data_dir and state_dir: a log folder that is not there
+	// yet must not keep the station from starting.
+	if err := privdir.MkdirAll(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("log file: %w", err)

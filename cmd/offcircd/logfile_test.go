@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,15 +63,28 @@ func TestOpenLogRotates(t *testing.T) {
 	}
 }
 
-// TestOpenLogPlain: without rotation the file only grows, and an unwritable
-// path fails at open, not at the first line.
+// TestOpenLogPlain: without rotation the file only grows; a missing folder
+// is created (as data_dir and state_dir are), and an unwritable path fails
+// at open, not at the first line.
 func TestOpenLogPlain(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "offcircd.log")
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, nil, 0o640)
 	for _, rotate := range []bool{false, true} {
-		if _, err := openLog(filepath.Join(dir, "missing", "x.log"), rotate, 1, 1); err == nil {
-			t.Errorf("rotate=%v: opening a log in a missing folder succeeded", rotate)
+		if _, err := openLog(filepath.Join(notDir, "x.log"), rotate, 1, 1); err == nil {
+			t.Errorf("rotate=%v: opening a log below a file succeeded", rotate)
 		}
+		missing := filepath.Join(dir, fmt.Sprintf("logs-%v", rotate), "sub", "x.log")
+		w, err := openLog(missing, rotate, 1, 1)
+		if err != nil {
+			t.Fatalf("rotate=%v: a log in a missing folder: %v", rotate, err)
+		}
+		w.Close()
+		if _, err := os.Stat(missing); err != nil {
+			t.Errorf("rotate=%v: %v", rotate, err)
+		}
+		os.RemoveAll(filepath.Dir(filepath.Dir(missing)))
 	}
 	w, err := openLog(path, false, 1, 1)
 	if err != nil {
