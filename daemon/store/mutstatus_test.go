@@ -239,13 +239,21 @@ func TestUndoThatHangsSoundsTheAlarmUntilAnswered(t *testing.T) {
 	if st := s.Status(); !st.Degraded || !strings.Contains(st.LastError, "did not return in time") {
 		t.Fatalf("status while the undo hangs: %+v", st)
 	}
+	start := time.Now()
+	mustAppend(t, s, 1, true) // a scan meanwhile is spooled at once
+	if d := time.Since(start); d >= o.WriteTimeout {
+		t.Fatalf("scan during the hung undo took %v: it waited for the data file", d)
+	}
+	if err := s.Drain(); err == nil {
+		t.Fatal("Drain succeeded while the data file does not answer")
+	}
 	ctx, cancel := contextWithCancel()
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	holder.Close()
 	waitFor(t, func() bool { return !s.Status().Degraded })
-	if got, want := e.content(t), line(t, testRec(0)); got != want {
+	if got, want := e.content(t), linesOf(t, 0, 2); got != want {
 		t.Fatalf("data file %q, want %q", got, want)
 	}
 }
@@ -340,4 +348,39 @@ func logLine(logs, sub string) string {
 	}
 	l, _, _ := strings.Cut(after, "\n")
 	return sub + l
+}
+
+// A write hangs, the next scan is spooled behind it, then the hung write
+// lands: the desk can still undo that next scan (it is the last record),
+// which is taken out of the spool; the landed one stays, once.
+func TestUndoOfTheRecordBehindALateLandedWrite(t *testing.T) {
+	t.Parallel() // waits on timers only
+	e := newEnv(t)
+	tr := newTracer(e.path())
+	s := e.openTraced(t, tr, 100*time.Millisecond) // the held write always overruns it
+	tr.holdAt = "sync"
+	mustAppend(t, s, 0, true)
+	<-tr.held
+	mustAppend(t, s, 1, true)
+	close(tr.hold)
+	var rec = testRec(-1)
+	var err error
+	waitFor(t, func() bool {
+		rec, err = s.Undo(time.Hour)
+		return err == nil || !strings.Contains(err.Error(), "not answered")
+	})
+	if err != nil || rec != testRec(1) {
+		t.Fatalf("Undo: %+v, %v", rec, err)
+	}
+	if st := s.Status(); st.SpoolDepth != 0 {
+		t.Fatalf("status after the undo %+v", st)
+	}
+	s.Close()
+	s2 := e.open(t)
+	if err := s2.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.content(t), line(t, testRec(0)); got != want {
+		t.Fatalf("data file %q, want %q", got, want)
+	}
 }
