@@ -118,16 +118,57 @@ func spoolRecord(line []byte) []byte {
 	return line
 }
 
-// Add learns the barcodes of a record (a written one, while running).
-func (h *History) Add(rec encoder.Record) {
+// Add learns the barcodes of a record (a written one, while running). It
+// returns what it changed, for Forget.
+func (h *History) Add(rec encoder.Record) Mark {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	var m Mark
 	if len(h.known) >= HistoryMax {
-		return
+		return m
 	}
-	h.known[maphash.String(h.seed, rec.Item)] |= histItem
+	m.item = h.learn(rec.Item, histItem)
 	if rec.Type == encoder.Loan && rec.Patron != "" {
-		h.known[maphash.String(h.seed, rec.Patron)] |= histPatron
+		m.patron = h.learn(rec.Patron, histPatron)
+	}
+	return m
+}
+
+// Mark is what one Add changed: each barcode's bits before it.
+type Mark struct{ item, patron change }
+
+type change struct {
+	key     uint64
+	was     uint8
+	existed bool
+	set     bool
+}
+
+func (h *History) learn(code string, bit uint8) change {
+	k := maphash.String(h.seed, code)
+	was, existed := h.known[k]
+	h.known[k] = was | bit
+	return change{key: k, was: was, existed: existed, set: true}
+}
+
+// Forget takes back what the Add that returned m learned: an undone
+// record's barcodes are classed again as if it had never been scanned (a
+// patron's card lent as an item by mistake and undone is that patron's
+// card again). Only the last record can be undone, so nothing learned
+// after m is lost.
+func (h *History) Forget(m Mark) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// The patron first: on a record lending a barcode to itself both
+	// changes have the same key, and the item's holds the older bits.
+	for _, c := range []change{m.patron, m.item} {
+		switch {
+		case !c.set:
+		case c.existed:
+			h.known[c.key] = c.was
+		default:
+			delete(h.known, c.key)
+		}
 	}
 }
 

@@ -105,6 +105,7 @@ type Station struct {
 	pinned        map[string]Mode
 	onChange      func(State)
 	history       *History
+	lastMark      Mark // what the last written record taught history, for undo
 	// uncertain is set while the scan in hand was classified by the
 	// workflow alone: it may be a patron's card taken for an item, so it is
 	// logged masked.
@@ -399,7 +400,7 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	}
 	o := Outcome{Kind: KindItem, Record: &rec, Spooled: ack.Spooled, Pattern: feedback.Good}
 	if s.history != nil {
-		s.history.Add(rec)
+		s.lastMark = s.history.Add(rec)
 	}
 	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", s.itemLog(rec.Item)}
 	if rec.Patron != "" {
@@ -449,6 +450,10 @@ func (s *Station) command(ev devices.Event, cmd Command) Outcome {
 		}
 		if rec.Type == encoder.Loan && s.patron == rec.Patron && s.items > 0 {
 			s.items--
+		}
+		if s.history != nil {
+			s.history.Forget(s.lastMark)
+			s.lastMark = Mark{}
 		}
 		s.log.Info("record undone", "source", ev.Source, "type", rec.Type.String(), "item", s.mask(rec.Item))
 		o.Pattern = feedback.Undo
