@@ -111,6 +111,11 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	if err := cfg.CheckOutput(f.out, f.force); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
+	release, err := holdScanners(cfg, "capture")
+	if err != nil {
+		return err
+	}
+	defer release()
 	stderr := cmd.ErrOrStderr()
 	log, closeLog, err := newLogger(stderr, "text", "warn", "")
 	if err != nil {

@@ -238,6 +238,11 @@ func examplesFromDesk(cmd *cobra.Command, cfg *config.Config, min int) (patrons,
 	scanners := 0
 	if cfg != nil {
 		prefix = cfg.ControlPrefix
+		release, err := holdScanners(cfg, "learn")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer release()
 		var stopDesk func()
 		fb, scanners, stopDesk = startDesk(ctx, cfg, scans)
 		defer stopDesk()

@@ -25,6 +25,26 @@ func lockStation(cfg *config.Config) (*store.StateLock, error) {
 	return l, err
 }
 
+// holdScanners takes the station's state lock for a command that reads
+// the configured scanners itself (capture, monitor, learn at the desk), for
+// as long as it runs. While the station runs, what such a command read
+// would reach neither the station nor the data file, with no beep at all:
+// root opens a serial port past the station's exclusive hold, and the two
+// readers split the scans between them. A user who may not take the lock
+// is not refused here: the devices' own exclusive hold refuses that user's
+// second reader.
+func holdScanners(cfg *config.Config, what string) (release func(), err error) {
+	l, err := store.LockState(cfg.StateDir, store.Owner{PID: os.Getpid(), Since: time.Now(), Config: cfg.Path})
+	switch {
+	case errors.Is(err, store.ErrInstanceRunning):
+		return nil, &exitError{code: exitInstanceRunning,
+			err: fmt.Errorf("%s: the station is running and reads these scanners: scans read here would never be recorded nor beeped: %w", what, err)}
+	case err != nil:
+		return func() {}, nil
+	}
+	return func() { l.Close() }, nil
+}
+
 // describeSpool says what the spool and the alarm mean for staff.
 func describeSpool(s *status.Status) string {
 	spool := fmt.Sprintf("%d waiting", s.SpoolDepth)

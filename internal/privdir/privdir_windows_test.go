@@ -77,12 +77,11 @@ func TestMkdirAllPrivateACL(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{"S-1-5-18": true, "S-1-5-32-544": true, me(t): true}
-	sids, protected := allowed(t, top)
-	if !protected {
+	if _, protected := allowed(t, top); !protected {
 		t.Errorf("%s inherits its parent's ACL", top)
 	}
 	for _, p := range []string{top, dir, file} {
-		sids, _ = allowed(t, p)
+		sids, _ := allowed(t, p)
 		for _, s := range sids {
 			if !want[s] {
 				t.Errorf("%s allows %s (want only SYSTEM, Administrators and %s): %s", p, s, me(t), strings.Join(sids, " "))
