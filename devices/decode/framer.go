@@ -18,6 +18,7 @@ var (
 	ErrFrameBadByte = errors.New("non-printable byte in code")
 	ErrFrameEmpty   = errors.New("empty code")
 	ErrFrameAddOn   = errors.New("code with an EAN/UPC add-on (addon = \"reject\")")
+	ErrFramePartial = errors.New("code without its terminator")
 )
 
 // FramerConfig holds the framing options of one serial scanner (or of a
@@ -247,8 +248,38 @@ func (f *Framer) Idle(t time.Time) []devices.Event {
 	if f.cfg.Terminator == "idle" {
 		return []devices.Event{f.complete(f.last)}
 	}
+	return []devices.Event{f.partial()}
+}
+
+// partial drops the code that silence cut off and reports it as a bad read:
+// a scan was made and is not recorded, so the desk must hear the reject
+// beep. The usual cause is a scanner whose suffix is not the configured
+// terminator; the error names the suffix it did send when it can.
+func (f *Framer) partial() devices.Event {
+	raw := append([]byte(nil), f.buf...)
+	hint := ""
+	if sent := suffixName(raw); sent != "" && sent != f.cfg.Terminator {
+		hint = fmt.Sprintf("; it ended in %s: set terminator = %q, or the scanner's suffix to %s", strings.ToUpper(sent), sent, strings.ToUpper(f.cfg.Terminator))
+	}
 	f.dropPartial("partial code dropped after silence")
-	return nil
+	return devices.Event{Kind: devices.KindBad, Time: f.last, Raw: raw,
+		Err: fmt.Errorf("serial: %d bytes, then %v of silence without the %s terminator%s: %w",
+			len(raw), f.cfg.FrameTimeout, strings.ToUpper(f.cfg.Terminator), hint, ErrFramePartial)}
+}
+
+// suffixName names the terminator a code ends in, "" for none.
+func suffixName(b []byte) string {
+	switch {
+	case len(b) >= 2 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n':
+		return "crlf"
+	case len(b) > 0 && b[len(b)-1] == '\r':
+		return "cr"
+	case len(b) > 0 && b[len(b)-1] == '\n':
+		return "lf"
+	case len(b) > 0 && b[len(b)-1] == '\t':
+		return "tab"
+	}
+	return ""
 }
 
 // Reset forgets partial input, as when the port was closed mid-code.

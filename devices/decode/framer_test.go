@@ -231,20 +231,26 @@ func TestFramerTimeout(t *testing.T) {
 	if evs := f.Idle(ms(199)); len(evs) != 0 {
 		t.Fatal(renderSerial(evs))
 	}
-	if evs := f.Idle(ms(200)); len(evs) != 0 {
-		t.Fatalf("dropped partial must not be an event: %q", renderSerial(evs))
+	// A scan was made and is not recorded: a bad read (the reject beep),
+	// once, not an empty code.
+	evs := f.Idle(ms(200))
+	if len(evs) != 1 || evs[0].Kind != devices.KindBad || !errors.Is(evs[0].Err, ErrFramePartial) || string(evs[0].Raw) != "PART" {
+		t.Fatalf("dropped partial: want one bad read of PART, got %q", renderSerial(evs))
+	}
+	if evs := f.Idle(ms(250)); len(evs) != 0 {
+		t.Fatalf("the partial reported twice: %q", renderSerial(evs))
 	}
 	if got := strings.Join(renderSerial(f.Feed(ms(300), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
 		t.Fatalf("partial glued to the next scan: %q", got)
 	}
 	// The same when the caller never calls Idle.
 	f.Feed(ms(400), []byte("PART"))
-	if got := strings.Join(renderSerial(f.Feed(ms(1000), []byte("NEXT\r"))), ","); got != "scan |NEXT" {
+	if got := renderSerial(f.Feed(ms(1000), []byte("NEXT\r"))); len(got) != 2 || !strings.HasPrefix(got[0], "bad") || got[1] != "scan |NEXT" {
 		t.Fatalf("got %q", got)
 	}
 	// An overlong line without terminator resynchronises at the timeout.
 	g := mustFramer(t, Config{Framing: Framing{MaxLength: 3, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}})
-	evs := g.Feed(ms(0), []byte("123456789012345"))
+	evs = g.Feed(ms(0), []byte("123456789012345"))
 	evs = append(evs, g.Feed(ms(500), []byte("OK\r"))...)
 	if got := strings.Join(renderSerial(evs), ","); got != "bad toolong,scan |OK" {
 		t.Fatalf("got %q", got)
@@ -363,4 +369,24 @@ func BenchmarkFramer(b *testing.B) {
 		b.Fatal("no scans")
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(scans), "ns/scan")
+}
+
+// A scanner whose suffix is not the configured terminator (CR sent, LF
+// configured; TAB sent, CR configured) gets a bad read per scan whose
+// reason names the suffix it sent and the fix.
+func TestFramerPartialNamesTheSuffix(t *testing.T) {
+	tests := []struct{ term, sent, want string }{
+		{"lf", "PAT1\r", `it ended in CR: set terminator = "cr"`},
+		{"cr", "PAT1\t", `it ended in TAB: set terminator = "tab"`},
+		{"tab", "PAT1\r\n", `it ended in CRLF: set terminator = "crlf"`},
+		{"cr", "PAT1", "without the CR terminator: code without its terminator"},
+	}
+	for _, tt := range tests {
+		f := mustFramer(t, Config{Framing: Framing{Terminator: tt.term, FrameTimeout: config.Duration{Duration: 200 * time.Millisecond}}})
+		f.Feed(serialT0, []byte(tt.sent))
+		evs := f.Idle(serialT0.Add(time.Second))
+		if len(evs) != 1 || evs[0].Kind != devices.KindBad || !strings.Contains(evs[0].Err.Error(), tt.want) {
+			t.Errorf("terminator %s, sent %q: got %q, want a bad read saying %q", tt.term, tt.sent, renderSerial(evs), tt.want)
+		}
+	}
 }
