@@ -268,16 +268,22 @@ func newLoggerTo(w io.Writer, journal bool, format, level, file string) (*slog.L
 	if err := lv.UnmarshalText([]byte(strings.ToUpper(orDefault(level, "info")))); err != nil {
 		return nil, nil, usageErr("bad log level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	mk := func(w io.Writer) slog.Handler {
-		if format == "json" {
-			return slog.NewJSONHandler(w, opts)
+	at := func(lv slog.Level) func(io.Writer) slog.Handler {
+		opts := &slog.HandlerOptions{Level: lv}
+		return func(w io.Writer) slog.Handler {
+			if format == "json" {
+				return slog.NewJSONHandler(w, opts)
+			}
+			return slog.NewTextHandler(w, opts)
 		}
-		return slog.NewTextHandler(w, opts)
 	}
+	mk := at(lv)
 	var h slog.Handler
 	if journal {
-		h = newJournalHandler(w, mk)
+		// Debug lines show patron IDs whole; the journal is read by the
+		// adm group and often forwarded to syslog servers, so they go only
+		// to log_file, a file the administrator chose for them.
+		h = newJournalHandler(w, at(max(lv, slog.LevelInfo)))
 	} else {
 		h = mk(w)
 	}
