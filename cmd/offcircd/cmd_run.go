@@ -231,9 +231,23 @@ func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options)
 	go func() { defer close(swDone); sw.Run(swCtx) }()
 	err = d.Run(ctx)
 	swStop()
-	<-swDone
+	// The last write marks the station stopped; its fsync on a slow disk
+	// (an SD card, a starved VM: measured 3 s and more) must not hold the
+	// stop past service.StopTimeout. Cut off, the file keeps the state
+	// before (atomicfile renames only a whole file).
+	t := time.NewTimer(statusStopWait)
+	defer t.Stop()
+	select {
+	case <-swDone:
+	case <-t.C:
+		opts.Logger.Warn("status: the last status write has not finished; stopping without waiting for it", "waited", statusStopWait)
+	}
 	return err
 }
+
+// statusStopWait bounds how long a stopping daemon waits for its last
+// status write.
+const statusStopWait = time.Second
 
 // loadConfig loads path, or the trial defaults when path is "".
 func loadConfig(path string) (*config.Config, error) {
