@@ -256,7 +256,7 @@ func TestUndoOfReturnAndAck(t *testing.T) {
 	d.run("P1", "[patron]",
 		"I1", "L I1 P1",
 		"drop:I9", "R I9",
-		"OFFCIRC:UNDO", "[control]", // takes back I9
+		"drop:OFFCIRC:UNDO", "[control]", // takes back I9
 		"I2", "L I2 P1", // the second loan ends the session
 		"I3", "[item]",
 		"OFFCIRC:ACK", "[control]")

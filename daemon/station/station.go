@@ -105,7 +105,8 @@ type Station struct {
 	pinned        map[string]Mode
 	onChange      func(State)
 	history       *History
-	lastMark      Mark // what the last written record taught history, for undo
+	lastMark      Mark   // what the last written record taught history, for undo
+	lastSource    string // the scanner of the last written record, for undo
 	// uncertain is set while the scan in hand was classified by the
 	// workflow alone: it may be a patron's card taken for an item, so it is
 	// logged masked.
@@ -402,6 +403,7 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	if s.history != nil {
 		s.lastMark = s.history.Add(rec)
 	}
+	s.lastSource = ev.Source
 	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", s.itemLog(rec.Item)}
 	if rec.Patron != "" {
 		args = append(args, "patron", s.mask(rec.Patron))
@@ -444,6 +446,9 @@ func (s *Station) command(ev devices.Event, cmd Command) Outcome {
 		}
 		o.Pattern = modePattern(s.mode)
 	case config.CmdUndo:
+		if why := s.undoElsewhere(ev); why != "" {
+			return s.reject(ev, KindControl, "undo refused: "+why)
+		}
 		rec, err := s.store.Undo(s.undoWindow)
 		if err != nil {
 			return s.reject(ev, KindControl, "undo refused: "+err.Error())
@@ -455,6 +460,7 @@ func (s *Station) command(ev devices.Event, cmd Command) Outcome {
 			s.history.Forget(s.lastMark)
 			s.lastMark = Mark{}
 		}
+		s.lastSource = ""
 		s.log.Info("record undone", "source", ev.Source, "type", rec.Type.String(), "item", s.mask(rec.Item))
 		o.Pattern = feedback.Undo
 	case config.CmdAck:
@@ -514,6 +520,25 @@ func (s *Station) mask(id string) string {
 		return id
 	}
 	return encoder.MaskPatron(id)
+}
+
+// undoElsewhere says why UNDO scanned at ev's source may not take back the
+// station's last record, "" when it may. The clerk who scans UNDO means
+// the record made at that scanner: at a desk beside a book drop the last
+// record is often the drop's return, and taking that back would delete a
+// real return while the loan the clerk meant stays. So a scanner undoes
+// only its own record; the keypad, which belongs to the desk, undoes the
+// last record unless a scanner pinned to a mode (the book drop) made it.
+func (s *Station) undoElsewhere(ev devices.Event) string {
+	last := s.lastSource
+	if last == "" || last == ev.Source {
+		return ""
+	}
+	_, pinned := s.pinned[last]
+	if ev.Kind == devices.KindCommand && !pinned {
+		return ""
+	}
+	return fmt.Sprintf("the last record was made at scanner %q; scan UNDO there", last)
 }
 
 // itemLog is an item barcode for the log: masked like a patron ID when its
