@@ -19,7 +19,7 @@ import (
 
 func init() {
 	var out, tz string
-	var skipBad bool
+	var skipBad, force bool
 	cmd := &cobra.Command{
 		Use:   "merge -o OUT [--skip-bad] FILE...",
 		Short: "merge several stations' data files into one upload file",
@@ -33,7 +33,8 @@ counted; every line is rewritten in the canonical layout (CRLF, item padded to 8
 characters). Memory stays small whatever the size of the inputs.
 
 OUT is written atomically (a temporary file in the same folder, synced, then renamed)
-with mode 0640, and never one of the inputs. Inputs in which 'offcircd check' finds
+with mode 0640, never one of the inputs, and never over an existing file without
+--force (it may be a station's live OffCirc.dat). Inputs in which 'offcircd check' finds
 errors are refused; with --skip-bad their bad lines are left out and listed as
 FILE:LINE. Use "-o -" to write to standard output.`,
 		Example: "  offcircd merge -o upload.dat desk-1/OffCirc.dat desk-2/OffCirc.dat",
@@ -51,10 +52,19 @@ FILE:LINE. Use "-o -" to write to standard output.`,
 			if err := notAnInput(out, args); err != nil {
 				return err
 			}
+			// An existing file may be a running station's OffCirc.dat (or
+			// yesterday's upload not yet in Alma): replacing it would lose
+			// acknowledged records, so only on request.
+			if out != "-" {
+				if err := (*config.Config)(nil).CheckOutput(out, force); err != nil {
+					return fmt.Errorf("merge: %w", err)
+				}
+			}
 			return runMerge(cmd.OutOrStdout(), cmd.ErrOrStderr(), out, args, skipBad, encoder.Options{Location: loc})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (required; - for standard output)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace OUT when it exists")
 	cmd.Flags().BoolVar(&skipBad, "skip-bad", false, "leave out lines with errors instead of refusing their file")
 	cmd.Flags().StringVar(&tz, "timezone", "", "IANA time zone of the files' times (default: this computer's)")
 	rootCmd.AddCommand(cmd)

@@ -90,7 +90,7 @@ func TestMergeRefusesBadInputs(t *testing.T) {
 	if err := os.WriteFile(out, []byte("previous upload\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, code := runInDir(t, dir, "", "merge", "-o", "out.dat", "desk-1.dat", "kiosk.dat")
+	stdout, stderr, code := runInDir(t, dir, "", "merge", "--force", "-o", "out.dat", "desk-1.dat", "kiosk.dat")
 	if code != 1 || stdout != "" {
 		t.Fatalf("exit %d stdout %q", code, stdout)
 	}
@@ -190,5 +190,26 @@ func TestMergeKeepsFileOrder(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "3 lines written, 2 duplicates dropped") {
 		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// An existing OUT (a running station's OffCirc.dat, yesterday's upload) is
+// replaced only with --force: replacing it loses what was in it.
+func TestMergeKeepsAnExistingOutput(t *testing.T) {
+	dir := mergeDir(t)
+	out := filepath.Join(dir, "OffCirc.dat")
+	const live = "202612020900LLIVE1" + "                                                                           " + "P1\r\n"
+	if err := os.WriteFile(out, []byte(live), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runInDir(t, dir, "", "merge", "-o", "OffCirc.dat", "desk-1.dat", "desk-2.dat")
+	if code != 1 || !strings.Contains(stderr, "OffCirc.dat exists (use --force") {
+		t.Errorf("merge onto an existing file: exit %d, want 1 and the --force hint:\n%s", code, stderr)
+	}
+	if got := readFile(t, out); got != live {
+		t.Fatalf("the existing file was replaced: %q", got)
+	}
+	if _, stderr, code := runInDir(t, dir, "", "merge", "--force", "-o", "OffCirc.dat", "desk-1.dat", "desk-2.dat"); code != 0 || readFile(t, out) == live {
+		t.Errorf("merge --force: exit %d\n%s", code, stderr)
 	}
 }
