@@ -433,6 +433,58 @@ func TestCheckPermissions(t *testing.T) {
 	if err := CheckPermissions(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
 		t.Error("missing file accepted")
 	}
+	// Above the file's folder: anyone may rename a folder out of a
+	// world-writable one and put their own in its place.
+	t.Run("world writable grandparent", func(t *testing.T) {
+		top := filepath.Join(t.TempDir(), "srv")
+		f := filepath.Join(top, "etc", "offcircd.toml")
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		os.WriteFile(f, DefaultTOML, 0o600)
+		os.Chmod(top, 0o777)
+		if err := CheckPermissions(f); err == nil || !strings.Contains(err.Error(), "is in "+top+", which is world-writable without the sticky bit") {
+			t.Errorf("error %v", err)
+		}
+		// Through a link with .. in it, the same folders are walked.
+		link := filepath.Join(t.TempDir(), "offcircd.toml")
+		os.Symlink(filepath.Join(top, "etc", "..", "etc", "offcircd.toml"), link)
+		if err := CheckPermissions(link); err == nil || !strings.Contains(err.Error(), "is in "+top+", which is world-writable") {
+			t.Errorf("through a link: error %v", err)
+		}
+		os.Chmod(top, 0o777|os.ModeSticky)
+		if err := CheckPermissions(link); err != nil {
+			t.Errorf("sticky: %v", err)
+		}
+	})
+	// Owners: as root, only root's own file in root's own folders.
+	t.Run("owned by another account", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to give files away")
+		}
+		for _, tt := range []struct{ name, chown, want string }{
+			{"the file", "etc/offcircd.toml", "is owned by "},
+			{"its folder", "etc", "is in "},
+			{"a link to it", "link.toml", "is reached through the symbolic link "},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				f := filepath.Join(dir, "etc", "offcircd.toml")
+				os.Mkdir(filepath.Dir(f), 0o755)
+				os.WriteFile(f, DefaultTOML, 0o600)
+				link := filepath.Join(dir, "link.toml")
+				os.Symlink(f, link)
+				if err := CheckPermissions(link); err != nil {
+					t.Fatalf("root's own: %v", err)
+				}
+				if err := os.Lchown(filepath.Join(dir, tt.chown), 65534, 65534); err != nil {
+					t.Fatal(err)
+				}
+				err := CheckPermissions(link)
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "(uid 65534), not by root") {
+					t.Errorf("error %v, want %q", err, tt.want)
+				}
+			})
+		}
+	})
 }
 
 func TestDataDir(t *testing.T) {
