@@ -58,3 +58,23 @@ func TestUndoTakesBackOnlyItsScannersRecord(t *testing.T) {
 		})
 	}
 }
+
+// A control barcode read with its AIM symbology identifier kept (aim =
+// "keep", or a console scanner that passes it through) is the command,
+// never an item written as a loan.
+func TestControlWithAIMIdentifier(t *testing.T) {
+	for _, tt := range []struct{ data, want string }{
+		{"]C0OFFCIRC:RETURN", "[control]"},
+		{"]c0offcirc:return", "[control]"},
+		{"]C0OFFCIRC:UNDO", "[control]"},
+		{"]E0OFFCIRC:DONE", "[control]"},
+		{"]C0I123", "L ]C0I123 P1"},
+		{"]COFFCIRC:RETURN", "L ]COFFCIRC:RETURN P1"}, // not an identifier: an item
+	} {
+		d := newDesk(t, nil, nil)
+		d.run("P1", "[patron]", "I1", "L I1 P1")
+		if got := d.scan(5*time.Second, "desk", tt.data); got != tt.want {
+			t.Errorf("%q: got %s, want %s", tt.data, got, tt.want)
+		}
+	}
+}
