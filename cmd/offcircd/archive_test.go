@@ -35,8 +35,8 @@ func TestArchiveCommand(t *testing.T) {
 	}{
 		{"nothing to archive", nil, []string{"--config", cfg}, 0, []string{`nothing to archive: .*OffCirc\.dat is missing or empty`}},
 		{"archives and checks", &good, []string{"--config", cfg}, 0, []string{
-			`moved .*files/OffCirc\.dat -> .*files/archive/OffCirc-\d{8}-\d{6}\.dat`,
-			`OffCirc-\d{8}-\d{6}\.dat: 2 lines, 1 loans, 1 returns, 0 errors, 0 warnings`,
+			`moved .*files/OffCirc\.dat -> .*files/archive/OffCirc-\d{8}-\d{6}-\d{3}\.dat`,
+			`OffCirc-\d{8}-\d{6}-\d{3}\.dat: 2 lines, 1 loans, 1 returns, 0 errors, 0 warnings`,
 		}},
 		{"archived file with a torn line", archiveStrPtr(good + "2025"), []string{"--config", cfg}, 1, []string{
 			`moved `, `:3: error: `, `1 errors`, `fix them`,

@@ -16,8 +16,9 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "archive [--config FILE]",
 		Short: "move the data file aside after uploading it to Alma (safe while the daemon runs)",
-		Long: `archive moves <data_dir>/<file_name> to <data_dir>/archive/OffCirc-YYYYMMDD-HHMMSS.dat
-with one atomic rename, then checks the archived file and prints its summary.
+		Long: `archive moves <data_dir>/<file_name> to <data_dir>/archive/OffCirc-YYYYMMDD-HHMMSS-NNN.dat
+(NNN numbers the archives of one second, so the names sort in the order they
+were made) with one atomic rename, then checks the archived file and prints its summary.
 
 This is step 5 of Alma's offline circulation procedure ("delete the file after
 upload") done without losing records: the daemon opens the data file for each

@@ -57,7 +57,7 @@ func LoadHistory(dataFile, spoolFile, archiveDir string, log *slog.Logger) *Hist
 	files := []string{dataFile, spoolFile}
 	archives, _ := filepath.Glob(filepath.Join(archiveDir, "*.dat"))
 	slices.Sort(archives)
-	slices.Reverse(archives) // OffCirc-YYYYMMDD-HHMMSS.dat: newest first
+	slices.Reverse(archives) // OffCirc-YYYYMMDD-HHMMSS-NNN.dat: newest first
 	files = append(files, archives...)
 	budget := HistoryReadMax
 	for _, f := range files {

@@ -20,7 +20,7 @@ func TestArchiveUsesTheConfiguredFileName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := filepath.Base(dst), "Loans-20250304-103000.dat"; got != want {
+	if got, want := filepath.Base(dst), "Loans-20250304-103000-001.dat"; got != want {
 		t.Errorf("archived as %s, want %s", got, want)
 	}
 	if b, _ := os.ReadFile(dst); string(b) != line(t, testRec(1)) {
@@ -37,7 +37,7 @@ func TestArchiveUsesTheConfiguredFileName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := filepath.Base(dst), "OffCirc-20250304-103000.dat"; got != want {
+	if got, want := filepath.Base(dst), "OffCirc-20250304-103000-001.dat"; got != want {
 		t.Errorf("archived as %s, want %s", got, want)
 	}
 	if b, _ := os.ReadFile(dst); string(b) != line(t, testRec(2)) {

@@ -738,10 +738,23 @@ func TestArchive(t *testing.T) {
 	if _, err := Archive(e.data, "OffCirc.dat", t0); !errors.Is(err, ErrNothingToArchive) {
 		t.Fatalf("empty file: %v", err)
 	}
+	// Twelve archives in one second, then one in the next, with the
+	// first deleted (uploaded) before the last two: their names sort in
+	// the order they were made, in byte order and, having one shape that
+	// differs only in digits, in any locale's order. Merging a station's
+	// archives by name (ls, archive/*.dat) depends on it: a return must
+	// not reach Alma before the loan it follows.
 	var got []string
-	for i := range 3 {
+	for i := range 13 {
 		os.WriteFile(e.path(), []byte(line(t, testRec(i))), 0o640)
-		dst, err := Archive(e.data, "OffCirc.dat", t0)
+		at := t0
+		if i == 12 {
+			at = t0.Add(time.Second)
+		}
+		if i == 11 {
+			os.Remove(filepath.Join(e.data, ArchiveDir, got[0]))
+		}
+		dst, err := Archive(e.data, "OffCirc.dat", at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -751,9 +764,14 @@ func TestArchive(t *testing.T) {
 		}
 		got = append(got, filepath.Base(dst))
 	}
-	want := "[OffCirc-20250304-103000.dat OffCirc-20250304-103000-2.dat OffCirc-20250304-103000-3.dat]"
-	if fmt.Sprint(got) != want {
-		t.Errorf("names %v, want %s", got, want)
+	if got[0] != "OffCirc-20250304-103000-001.dat" || got[1] != "OffCirc-20250304-103000-002.dat" ||
+		got[11] != "OffCirc-20250304-103000-012.dat" || got[12] != "OffCirc-20250304-103001-001.dat" {
+		t.Errorf("names %v", got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i-1] >= got[i] || len(got[i-1]) != len(got[i]) {
+			t.Errorf("archive %d is named %s, archive %d %s: not in order, or not of one shape", i, got[i-1], i+1, got[i])
+		}
 	}
 	if _, err := os.Stat(e.path()); !os.IsNotExist(err) {
 		t.Errorf("data file still there: %v", err)
