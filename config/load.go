@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -24,11 +25,62 @@ const maxDecodeRounds = 64
 // Relative paths in the file are taken relative to the file's folder: a
 // Windows service runs in System32, not where the config is.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, &Errors{Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}}
+		return nil, err
 	}
 	return Parse(path, data)
+}
+
+// MaxFileSize is the largest config file Load reads; the example with every
+// key and its comments is some 20 KiB.
+const MaxFileSize = 1 << 20
+
+// readFile reads the config file at path: a regular file of at most
+// MaxFileSize bytes. A device (/dev/zero), a FIFO or a folder would have
+// it read forever, wait for a writer or fail with a puzzling message.
+func readFile(path string) ([]byte, error) {
+	fail := func(format string, a ...any) error {
+		return &Errors{Problems: []Problem{{File: path, Msg: fmt.Sprintf(format, a...)}}}
+	}
+	// Stat before open: opening a FIFO waits for a writer.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fail("cannot read: %v", unwrapPath(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fail("cannot read: not a regular file (%s): give the path of the configuration file", fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fail("cannot read: %v", unwrapPath(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fail("cannot read: %v", unwrapPath(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, fail("cannot read: larger than %d KiB, which no configuration is: is this the right file?", MaxFileSize>>10)
+	}
+	return data, nil
+}
+
+// fileKind names what a path that is not a regular file is.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return "mode " + m.String()
 }
 
 // Parse is Load for a document already in memory; name is used in messages

@@ -229,9 +229,9 @@ func (v *validator) writeTimeout() {
 // (`offcircd status`): a data_dir or state_dir this user cannot write is
 // fine then, so any user who can read status.json can ask for it.
 func LoadForReading(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, &Errors{Problems: []Problem{{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}}
+		return nil, err
 	}
 	return parse(path, data, true)
 }

@@ -67,6 +67,11 @@ func (r permRules) check(shown string, entries []pathEntry) error {
 		if e.mode&fs.ModeSymlink != 0 {
 			continue
 		}
+		if last && !e.mode.IsRegular() {
+			// Load refuses it too; its mode says nothing of who may
+			// change what it gives (chmod o-w /dev/zero is no advice).
+			return fmt.Errorf("config: %s is not a regular file (%s)", shown, fileKind(e.mode))
+		}
 		var writers []string
 		var chmod string
 		if e.mode&0o002 != 0 {

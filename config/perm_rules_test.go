@@ -58,6 +58,8 @@ func TestPermRules(t *testing.T) {
 		{"ACL without write in its mask", 0, []pathEntry{root, etc, {path: "/etc/offcircd.toml", mode: 0o644, acl: true}}, ""},
 		{"a symbolic link someone else owns", 0, []pathEntry{root, etc, ent("/etc/offcircd.toml", 1001, 0, link), ent("/srv", 0, 0, dir), ent("/srv/offcircd.toml", 0, 0, 0o644)},
 			"is reached through the symbolic link /etc/offcircd.toml, which is owned by user1001"},
+		{"a device", 0, []pathEntry{root, ent("/dev", 0, 0, dir), ent("/dev/zero", 0, 0, fs.ModeDevice|fs.ModeCharDevice|0o666)},
+			"config: /etc/offcircd.toml is not a regular file (a character device)"},
 		{"root's symbolic link: its mode means nothing", 0, []pathEntry{root, etc, ent("/etc/offcircd.toml", 0, 0, link), ent("/srv", 0, 0, dir), ent("/srv/offcircd.toml", 0, 0, 0o644)}, ""},
 		{"a symbolic link to a world-writable folder", 0, []pathEntry{root, etc, ent("/etc/offcircd.toml", 0, 0, link), ent("/srv", 0, 0, fs.ModeDir|0o777), ent("/srv/offcircd.toml", 0, 0, 0o644)},
 			"is in /srv, which is world-writable"},
