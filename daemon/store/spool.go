@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -144,6 +145,31 @@ func parseDrainLog(b []byte) (last intent, ok bool) {
 // Lines that fail their checksum or are not canonical records are reported
 // through bad (with their bytes) and left out: nothing malformed may ever
 // reach the data file.
+// setAsideMark starts a spool line that was copied to a side file: it is
+// skipped. A record line starts with its checksum's hex digits.
+const setAsideMark = '#'
+
+// markSetAside overwrites each line of the spool at path at (offset,
+// length) pairs of at with the set-aside mark and blanks of the same
+// length, and syncs it. Its own handle: the store's is opened to append,
+// which cannot write in place.
+func markSetAside(path string, at []int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i := 0; i+1 < len(at); i += 2 {
+		n := at[i+1]
+		blank := bytes.Repeat([]byte{' '}, int(n))
+		blank[0], blank[n-1] = setAsideMark, '\n'
+		if _, err := f.WriteAt(blank, at[i]); err != nil {
+			return err
+		}
+	}
+	return syncFile(f)
+}
+
 func splitSpool(b []byte, bad func(off int64, raw []byte, err error)) []spoolRec {
 	var recs []spoolRec
 	var off int64
@@ -154,6 +180,12 @@ func splitSpool(b []byte, bad func(off int64, raw []byte, err error)) []spoolRec
 			break
 		}
 		raw := b[:i+1]
+		if raw[0] == setAsideMark {
+			// Already copied to a side file at an earlier start.
+			off += int64(i + 1)
+			b = b[i+1:]
+			continue
+		}
 		if line, err := recordOf(raw); err != nil {
 			bad(off, raw, err)
 		} else {
@@ -201,9 +233,13 @@ func (s *Store) loadSpool() error {
 		return wrapClass("reading spool", err)
 	}
 	var damaged []byte
+	var damagedAt []int64
 	recs := splitSpool(data, func(off int64, raw []byte, err error) {
 		s.log.Error("store: damaged spool line set aside; it will not be written", "offset", off, "err", err)
 		damaged = append(damaged, raw...)
+		if raw[len(raw)-1] == '\n' {
+			damagedAt = append(damagedAt, off, int64(len(raw)))
+		}
 	})
 	if len(damaged) > 0 {
 		// Durable in the side file before anything can empty the spool:
@@ -213,6 +249,13 @@ func (s *Store) loadSpool() error {
 			return wrapClass("saving damaged spool lines", err)
 		}
 		s.log.Error("store: damaged spool lines moved aside: check them and add what is missing by hand", "side_file", side)
+		// Then marked in the spool as set aside, in place (the drain log's
+		// offsets stay true): the next start must not copy them again, or
+		// staff told to add what is missing would add a loan once per
+		// restart. A crash before the mark only repeats the side file once.
+		if err := markSetAside(sp.path, damagedAt); err != nil {
+			s.log.Warn("store: cannot mark the damaged spool lines as set aside; the next start copies them again", "err", err)
+		}
 	}
 	logData, err := readOwn(sp.logPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
