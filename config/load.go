@@ -111,6 +111,10 @@ func decode(name string, data []byte) (*Config, []Problem, error) {
 		probs = append(probs, Problem{File: name, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
 	}
 
+	if isUTF16(data) {
+		add(1, "", "saved as UTF-16 (PowerShell `>`): save as UTF-8 (e.g. `offcircd config | Out-File -Encoding utf8 offcircd.toml` or Set-Content)")
+		return nil, nil, &Errors{Problems: probs}
+	}
 	// Notepad saves UTF-8 with a byte order mark; TOML has no use for one.
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	lay, err := scanLayout(data)
@@ -487,6 +491,21 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// isUTF16 tells a document saved as UTF-16, as Windows PowerShell 5's `>`
+// and Out-File save by default: by its byte order mark, or without one by
+// its NUL bytes. TOML allows no NUL, so the guess cannot turn away a valid
+// file.
+func isUTF16(data []byte) bool {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return true
+	}
+	// Without one, a NUL byte beside most characters: comments, keys and
+	// punctuation are in the Latin range.
+	head := data[:min(len(data), 512)]
+	nul := bytes.Count(head, []byte{0})
+	return nul >= 2 && nul >= len(head)/4
 }
 
 // unwrapPath drops the path from an *fs.PathError: the message already
