@@ -52,6 +52,7 @@ func (c *Config) problems() []Problem {
 	for i := range c.Scanners {
 		v.scanner(i)
 	}
+	v.sharedDevices()
 	v.keypad()
 	for i := range c.Beepers {
 		v.beeper(i)

@@ -64,6 +64,10 @@ func (o *Options) Defaults() {
 // PortName is the configured port ("" when the port is found by USB ids).
 func (o *Options) PortName() string { return o.Port }
 
+// Device is the port this scanner opens, for config's check that no two
+// scanners read one port; "" when the port is found by USB ids.
+func (o *Options) Device() (key, path string) { return "port", o.Port }
+
 // beepProfiles are the profiles a serial scanner plays (besides none and
 // hex bytes).
 var beepProfiles = []string{"bel", "honeywell", "zebra-ssi", "datalogic"}
