@@ -162,7 +162,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d.alarm = alarm
 	loc, _ := cfg.Location()
 	newest, _ := withinBound(log, "newest record time", func() time.Time {
-		return clock.NewestRecord(loc, cfg.DataPath(), store.SpoolPath(cfg.StateDir))
+		return clock.NewestOwn(loc, cfg.StateDir)
 	})
 	d.clock = clock.Open(cfg.StateDir, newest, nil, log.With("component", "clock"))
 	d.onClock = opts.OnClock
@@ -176,8 +176,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 }
 
 // startReadBound is how long start-up waits for reading the data folder
-// (history, newest record time): a hung network share must not keep the
-// station from starting; it starts without that help instead.
+// (history) and the spool (newest record time): a hung network share must
+// not keep the station from starting; it starts without that help instead.
 const startReadBound = 3 * time.Second
 
 // withinBound runs read, giving up after startReadBound (the read goes on

@@ -21,7 +21,6 @@ import (
 	offsvc "github.com/offcircd/offcircd/daemon/service"
 	"github.com/offcircd/offcircd/daemon/station"
 	"github.com/offcircd/offcircd/daemon/status"
-	"github.com/offcircd/offcircd/daemon/store"
 )
 
 // exitNotRunning is `offcircd status`'s code when the service is not
@@ -134,7 +133,7 @@ func gatherStatus(errOut io.Writer, cfgFlag string) (*statusReport, error) {
 // the daemon does, and reads the kernel's time-sync state.
 func describeClock(cfg *config.Config) (state, fix, synced string) {
 	loc, _ := cfg.Location()
-	newest := clock.NewestRecord(loc, cfg.DataPath(), store.SpoolPath(cfg.StateDir))
+	newest := clock.NewestOwn(loc, cfg.StateDir)
 	r := clock.Open(cfg.StateDir, newest, nil, nil).Peek()
 	state = r.String()
 	if r.Behind > 0 {

@@ -4,9 +4,14 @@
 // record it writes would carry that stale time without a sound.
 //
 // The station keeps the newest wall time it has seen in state_dir/clock and
-// knows the newest record time of its data file and spool. A wall clock
-// behind either, at start or while running, raises the clock alarm and
-// shows in `offcircd status`. Records are still written with the wall time:
+// knows the newest record time of its spool. A wall clock behind either, at
+// start or while running, raises the clock alarm and shows in `offcircd
+// status`. The data file is not read for this: stations may share one, and
+// another station's clock running ahead is not this station's clock being
+// behind (it would sound this station's alarm for nothing). What this
+// station wrote to the data file is covered by state_dir/clock, which is
+// saved at the first check of every minute: never more than a check
+// interval behind the minute of a record the station wrote. Records are still written with the wall time:
 // a scan is never lost, and nothing is invented (`offcircd check` flags
 // the times that go backwards).
 package clock
@@ -36,8 +41,10 @@ const FileName = config.ClockFileName
 // alarm.
 const Tolerance = 2 * time.Second
 
-// saveEvery is how often the newest time seen is written to state_dir: a
-// power cut loses at most this much of it.
+// saveEvery is how often the newest time seen is written to state_dir: at
+// the first check of each new minute, so the saved time is not behind the
+// minute of the records written before it (they carry minutes), and a power
+// cut loses no more of it than the time since that check.
 const saveEvery = time.Minute
 
 // Fix is what a person does about a clock that is behind.
@@ -48,7 +55,7 @@ const Fix = "set the clock (Linux: timedatectl set-time 'YYYY-MM-DD HH:MM:SS' as
 type Report struct {
 	Behind time.Duration // > 0: the wall clock is behind Newest
 	Newest time.Time     // the newest time the station has seen
-	Source string        // what Newest comes from: "records" or "station"
+	Source string        // what Newest comes from: "records" (the spool) or "station"
 }
 
 // String describes a clock that is behind, for logs and status.
@@ -58,7 +65,7 @@ func (r Report) String() string {
 	}
 	what := "the newest time this station has seen"
 	if r.Source == "records" {
-		what = "the newest record in the data file or spool"
+		what = "the newest record in this station's spool"
 	}
 	return fmt.Sprintf("clock behind by %s: the wall clock is before %s (%s)", Round(r.Behind), what, r.Newest.Format(time.RFC3339))
 }
@@ -127,7 +134,7 @@ func (w *Watch) Check() Report {
 	if now.After(w.newest) {
 		w.newest, w.source = now, "station"
 	}
-	if w.newest.Sub(w.saved) >= saveEvery {
+	if w.newest.Truncate(saveEvery).After(w.saved) {
 		w.saveLocked()
 	}
 	return Report{Newest: w.newest, Source: w.source}
@@ -192,8 +199,16 @@ func (w *Watch) Run(ctx context.Context, every time.Duration, report func(Report
 	}
 }
 
-// NewestRecord returns the newest record time in the files (the data file
-// and the spool; lines of a spool start with a checksum), reading only
+// NewestOwn returns the newest record time among the records only this
+// station holds: those in its spool (state_dir). It is what Open compares
+// the wall clock with, besides state_dir/clock; see the package comment for
+// why the data file is not among them.
+func NewestOwn(loc *time.Location, stateDir string) time.Time {
+	return NewestRecord(loc, filepath.Join(stateDir, config.SpoolFileName))
+}
+
+// NewestRecord returns the newest record time in the files (data files or
+// spools; lines of a spool start with a checksum), reading only
 // each file's last tailBytes: records are appended in time order, and a
 // clock stepped back shows at the end. Missing files count as empty.
 func NewestRecord(loc *time.Location, paths ...string) time.Time {

@@ -115,6 +115,27 @@ func TestWatchSavesAndRestarts(t *testing.T) {
 	}
 }
 
+// TestWatchSavesEachMinute: the saved time is never behind the minute of
+// a record written before the last check, so a power cut right after a
+// record leaves the clock file at least at the record's minute (the data
+// file is not read at start: it may hold other stations' lines).
+func TestWatchSavesEachMinute(t *testing.T) {
+	dir := t.TempDir()
+	clk := &fakeNow{t: t0.Add(58 * time.Second)}
+	w := Open(dir, time.Time{}, clk.now, nil)
+	w.Check()
+	clk.set(t0.Add(time.Minute + 3*time.Second)) // a record stamped 09:01, then the power cut
+	w.Check()
+	if saved, err := ReadFile(dir); err != nil || saved.Before(t0.Add(time.Minute)) {
+		t.Fatalf("saved %v (%v), want at least the record's minute %v", saved, err, t0.Add(time.Minute))
+	}
+	clk.set(t0.Add(time.Minute + 20*time.Second))
+	w.Check()
+	if saved, _ := ReadFile(dir); !saved.Equal(t0.Add(time.Minute + 3*time.Second)) {
+		t.Errorf("saved %v again within the minute: one save a minute", saved)
+	}
+}
+
 // TestRunReportsChanges: Run reports while behind and on the way back.
 func TestRunReportsChanges(t *testing.T) {
 	dir := t.TempDir()
