@@ -111,17 +111,12 @@ func runCapture(cmd *cobra.Command, f captureFlags) error {
 	if err := cfg.CheckOutput(f.out, f.force); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
-	release, err := holdScanners(cfg, "capture")
-	if err != nil {
-		return err
-	}
-	defer release()
 	stderr := cmd.ErrOrStderr()
-	log, closeLog, err := newLogger(stderr, "text", "warn", "")
+	log, done, err := readScanners(cmd, cfg, "capture")
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer done()
 	src, err := target.open(devices.EnvFrom(cfg), log)
 	if err != nil {
 		return err

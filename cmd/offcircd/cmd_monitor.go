@@ -105,17 +105,12 @@ func runMonitor(cmd *cobra.Command, cfgPath string, raw bool) error {
 	if len(cfg.Scanners) == 0 && cfg.Keypad == nil {
 		return usageErr("no scanners configured: pass --config FILE with [[scanner]] tables")
 	}
-	release, err := holdScanners(cfg, "monitor")
-	if err != nil {
-		return err
-	}
-	defer release()
 	stderr := cmd.ErrOrStderr()
-	log, closeLog, err := newLogger(stderr, "text", "warn", "")
+	log, done, err := readScanners(cmd, cfg, "monitor")
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer done()
 	sources, errs := devices.FromConfig(cfg, log)
 	for _, e := range errs {
 		fmt.Fprintln(stderr, "offcircd monitor:", e)

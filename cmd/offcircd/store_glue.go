@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/offcircd/offcircd/config"
 	"github.com/offcircd/offcircd/daemon/status"
@@ -43,6 +46,23 @@ func holdScanners(cfg *config.Config, what string) (release func(), err error) {
 		return func() {}, nil
 	}
 	return func() { l.Close() }, nil
+}
+
+// readScanners prepares a command that reads the configured scanners
+// itself (capture, monitor): the station's lock for as long as it runs
+// (holdScanners) and a warn-level log on standard error. done releases
+// both.
+func readScanners(cmd *cobra.Command, cfg *config.Config, what string) (log *slog.Logger, done func(), err error) {
+	release, err := holdScanners(cfg, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, closeLog, err := newLogger(cmd.ErrOrStderr(), "text", "warn", "")
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return log, func() { closeLog(); release() }, nil
 }
 
 // describeSpool says what the spool and the alarm mean for staff.
