@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/offcircd/offcircd/config"
+	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/encoder"
 	"github.com/offcircd/offcircd/internal/atomicfile"
 )
@@ -26,7 +28,9 @@ func init() {
 		Long: `merge combines data files into one file for Alma's Offline Circulation upload.
 Alma applies lines in file order, so merge never reorders the lines of one input:
 it takes, line by line, the earliest of the inputs' next lines by their 12-character
-timestamp (on a tie, the input named first). Inputs in time order come out sorted;
+timestamp (on a tie, the input named first; one station's archives, the files of
+one folder named as 'offcircd archive' names them, count as named in the order they
+were archived, whatever order they are given in). Inputs in time order come out sorted;
 a file whose times go backwards (the autumn clock change, a clock set back) keeps
 its own order. Exact duplicates that meet in the same minute are dropped and
 counted; every line is rewritten in the canonical layout (CRLF, item padded to 80
@@ -60,7 +64,12 @@ FILE:LINE. Use "-o -" to write to standard output.`,
 					return fmt.Errorf("merge: %w", err)
 				}
 			}
-			return runMerge(cmd.OutOrStdout(), cmd.ErrOrStderr(), out, args, skipBad, encoder.Options{Location: loc})
+			// A station's archives in the order they were made: a tie broken
+			// by a glob's or a person's order could put a return before the
+			// loan it follows, and Alma would leave the item on loan.
+			inputs := slices.Clone(args)
+			store.SortArchives(inputs)
+			return runMerge(cmd.OutOrStdout(), cmd.ErrOrStderr(), out, inputs, skipBad, encoder.Options{Location: loc})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (required; - for standard output)")

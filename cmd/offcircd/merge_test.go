@@ -193,6 +193,37 @@ func TestMergeKeepsFileOrder(t *testing.T) {
 	}
 }
 
+// One station's archives are merged in the order they were made, whatever
+// order they are named in: archived, a return scanned, archived again in
+// the same second, the loan's file must come first, or Alma applies the
+// return before the loan and leaves the item on loan.
+func TestMergeTakesArchivesInTheirOrder(t *testing.T) {
+	dir := t.TempDir()
+	pad := func(s string) string { return s + strings.Repeat(" ", 93-len(s)) }
+	archive := filepath.Join(dir, "archive")
+	if err := os.MkdirAll(archive, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	loan := func(item string) string { return pad("202603011030L"+item) + "PAT1\r\n" }
+	ret := func(item string) string { return pad("202603011030R"+item) + "\r\n" }
+	files := map[string]string{
+		"OffCirc-20260301-103012-001.dat": loan("BOOK1"),
+		"OffCirc-20260301-103012-002.dat": ret("BOOK1"),
+		"OffCirc-20260301-103012-003.dat": loan("BOOK2"),
+		"OffCirc-20260301-103012-010.dat": ret("BOOK2"),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(archive, name), []byte(data), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := func(n string) string { return filepath.Join("archive", "OffCirc-20260301-103012-"+n+".dat") }
+	stdout, stderr, code := runInDir(t, dir, "", "merge", "-o", "-", a("010"), a("003"), a("002"), a("001"))
+	if want := loan("BOOK1") + ret("BOOK1") + loan("BOOK2") + ret("BOOK2"); code != 0 || stdout != want {
+		t.Fatalf("exit %d stderr %q\nmerged:\n%s\nwant:\n%s", code, stderr, stdout, want)
+	}
+}
+
 // An existing OUT (a running station's OffCirc.dat, yesterday's upload) is
 // replaced only with --force: replacing it loses what was in it.
 func TestMergeKeepsAnExistingOutput(t *testing.T) {

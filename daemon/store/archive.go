@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +118,76 @@ func archiveSeq(name, base, ext string) (int, bool) {
 	}
 	n, err := strconv.Atoi(digits)
 	return n, err == nil
+}
+
+// SortArchives puts the archives of each station among paths in the order
+// they were made, in place and whatever order they came in (a shell glob in
+// a locale that sorts by other rules, a list typed by hand): the places
+// that one station's archives (one folder, one stem and extension) hold in
+// paths are given to those archives sorted by the time and number in their
+// names. Other paths keep their places. Names of earlier versions count
+// too: <stem>-YYYYMMDD-HHMMSS<ext> was the first archive of its second,
+// -2, -3, … the next ones.
+//
+// A merge of one station's archives must take them in this order: it
+// breaks ties of one minute by input order, and a return taken before the
+// loan it follows leaves the item on loan in Alma.
+func SortArchives(paths []string) {
+	type entry struct {
+		pos   int
+		order string
+	}
+	groups := map[string][]entry{}
+	var keys []string
+	for i, p := range paths {
+		station, order, ok := archiveKey(filepath.Base(p))
+		if !ok {
+			continue
+		}
+		station = filepath.Dir(p) + string(filepath.Separator) + station
+		if _, seen := groups[station]; !seen {
+			keys = append(keys, station)
+		}
+		groups[station] = append(groups[station], entry{i, order})
+	}
+	for _, k := range keys {
+		g := groups[k]
+		sorted := make([]entry, len(g))
+		copy(sorted, g)
+		slices.SortStableFunc(sorted, func(a, b entry) int { return strings.Compare(a.order, b.order) })
+		moved := make([]string, len(g))
+		for i, e := range sorted {
+			moved[i] = paths[e.pos]
+		}
+		for i, e := range g {
+			paths[e.pos] = moved[i]
+		}
+	}
+}
+
+// archiveKey splits an archive's base name into its station's part (stem
+// and extension) and an order key YYYYMMDD-HHMMSS-NNN that sorts as the
+// archives were made; ok is false for a name that is not an archive's.
+func archiveKey(name string) (station, order string, ok bool) {
+	ext := filepath.Ext(name)
+	rest := strings.TrimSuffix(name, ext)
+	seq := "001"
+	// -NNN (this version) or -N from 2 up (earlier versions), then the time.
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 && len(rest)-i-1 <= 3 && allDigits(rest[i+1:]) {
+		if n := rest[i+1:]; len(n) == 3 || n != "0" && n != "1" && n[0] != '0' {
+			seq = strings.Repeat("0", 3-len(n)) + n
+			rest = rest[:i]
+		}
+	}
+	const stamp = len("-20060102-150405")
+	if len(rest) <= stamp {
+		return "", "", false
+	}
+	at := rest[len(rest)-stamp:]
+	if at[0] != '-' || at[9] != '-' || !allDigits(at[1:9]) || !allDigits(at[10:]) {
+		return "", "", false
+	}
+	return rest[:len(rest)-stamp] + "\x00" + ext, at[1:] + "-" + seq, true
 }
 
 func allDigits(s string) bool {
