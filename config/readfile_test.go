@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -32,7 +31,7 @@ func TestLoadRefusesWhatIsNotAConfigFile(t *testing.T) {
 		{"missing", filepath.Join(dir, "missing.toml"), "cannot read: ", false},
 	}
 	if runtime.GOOS != "windows" {
-		if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		if err := mkfifo(filepath.Join(dir, "fifo")); err != nil {
 			t.Fatal(err)
 		}
 	}
