@@ -13,6 +13,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // The allowed values of each enumerated key of config's own tables. The
@@ -85,8 +89,11 @@ func (v *validator) oneOf(path, label, key, val string, allowed []string) {
 
 func (v *validator) top() {
 	c := v.c
-	if c.Station == "" || !printable(c.Station, true) {
-		v.errorf("station", "station %q must be non-empty printable text", c.Station)
+	switch bad, ok := stationText(c.Station); {
+	case c.Station == "":
+		v.errorf("station", "station must not be empty (it names this station in logs, status and on the barcode sheet)")
+	case !ok:
+		v.errorf("station", "station %q has %q, which the barcode sheet cannot print: %s", c.Station, bad, stationAllowed)
 	}
 	v.storeKeys() // data_dir, colliding paths, write_timeout: see paths.go
 	v.dir("state_dir", c.StateDir)
@@ -257,7 +264,7 @@ func (v *validator) scanner(i int) {
 	case s.Name == "":
 		v.errorf(at("name"), "%sname is required (it names the scanner in logs and status)", label)
 	case !printable(s.Name, true):
-		v.errorf(at("name"), "%sname must be printable text", label)
+		v.errorf(at("name"), "%sname must be ASCII letters, digits, spaces and punctuation", label)
 	default:
 		for j := range i {
 			if v.c.Scanners[j].Name == s.Name {
@@ -415,6 +422,30 @@ func lookPathReason(err error) string {
 		return ee.Err.Error()
 	}
 	return err.Error()
+}
+
+// stationAllowed says what stationText takes.
+const stationAllowed = `use letters, digits, spaces and punctuation of Western European text (Windows-1252, e.g. "Zürich", "Bibliothèque Süd")`
+
+// stationText reports whether s is fit for a station name, or the first
+// character that is not. Beyond printable ASCII it takes the printable
+// characters of Windows-1252, the code page of the PDF core fonts the
+// barcode sheet is set in: a library names its station "Zürich" or
+// "Bibliothèque", and the sheet would print any other character as a dot.
+// Logs, status.json and the metrics labels carry UTF-8 as it is.
+func stationText(s string) (bad rune, ok bool) {
+	for _, r := range s {
+		if r == ' ' || (r < utf8.RuneSelf && printable(string(r), false)) {
+			continue
+		}
+		if r < utf8.RuneSelf || r == utf8.RuneError || !unicode.IsPrint(r) {
+			return r, false
+		}
+		if _, ok := charmap.Windows1252.EncodeRune(r); !ok {
+			return r, false
+		}
+	}
+	return 0, true
 }
 
 // printable reports whether s is printable ASCII; space allowed or not.
