@@ -60,7 +60,7 @@ func main() {
 	flag.StringVar(&o.list, "survivors", "test/mutate/survivors.txt", "the survivor list")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (source snapshot and gremlins output)")
 	flag.BoolVar(&o.rejudge, "rejudge", false, "only apply the survivor list to the results file again (no gremlins run)")
-	flag.BoolVar(&o.recheck, "recheck", false, "with -rejudge: first test the file's survivors again on the current source")
+	flag.BoolVar(&o.recheck, "recheck", false, "with -rejudge: first test the file's survivors again on the current source (with -only: of those targets)")
 	flag.Parse()
 	if o.rejudge {
 		os.Exit(rejudge(o, os.Stdout, os.Stderr))
@@ -218,9 +218,27 @@ func (r *Results) recheckAll(o options, stderr io.Writer) error {
 	if err := snapshot(".", src); err != nil {
 		return err
 	}
+	only := map[string]bool{} // -only: recheck those rows, keep the others as they are
+	if o.only != "" {
+		chosen, err := choose(o.only)
+		if err != nil {
+			return err
+		}
+		for _, t := range chosen {
+			only[t.Name] = true
+		}
+	}
 	var kept []*Survivor
 	for i := range r.Rows {
 		row := &r.Rows[i]
+		if len(only) > 0 && !only[row.Target] {
+			for _, s := range r.Survivors {
+				if inTarget(s.File, row.Target, row.Dir) {
+					kept = append(kept, s)
+				}
+			}
+			continue
+		}
 		for _, t := range targets {
 			if t.Name != row.Target {
 				continue

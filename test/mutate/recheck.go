@@ -113,7 +113,11 @@ func recheckOne(t target, s *Survivor, src, dir, realGo string, env []string, ti
 	if err != nil {
 		return "LIVED"
 	}
-	m, err := mutate(b, s.Line, s.Column, s.Mutator)
+	line := relocate(b, s)
+	if line == 0 {
+		return "LIVED" // the mutated line is gone: nothing to test, the figure errs low
+	}
+	m, err := mutate(b, line, s.Column, s.Mutator)
 	if err != nil {
 		return "LIVED"
 	}
@@ -154,4 +158,27 @@ func recheckOne(t target, s *Survivor, src, dir, realGo string, env []string, ti
 		time.Sleep(time.Second) // the machine refused to run it: try again
 	}
 	return "LIVED"
+}
+
+// relocate returns the line of the current source that s mutates: its
+// recorded line when that still holds s's text, else the nearest line
+// that does (the file changed after the run and lines moved), 0 when no
+// line does. A survivor without text keeps its line.
+func relocate(src []byte, s *Survivor) int {
+	want := strings.TrimSpace(s.Text)
+	if want == "" {
+		return s.Line
+	}
+	lines := strings.Split(string(src), "\n")
+	if s.Line >= 1 && s.Line <= len(lines) && strings.TrimSpace(lines[s.Line-1]) == want {
+		return s.Line
+	}
+	best := 0
+	dist := func(n int) int { return max(n-s.Line, s.Line-n) }
+	for i, l := range lines {
+		if strings.TrimSpace(l) == want && (best == 0 || dist(i+1) < dist(best)) {
+			best = i + 1
+		}
+	}
+	return best
 }
