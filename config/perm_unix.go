@@ -124,9 +124,14 @@ func groupName(gid uint32) string {
 // in /etc/passwd. A group /etc/group does not have (one from a directory
 // service) cannot be listed and counts as having others.
 func groupOthers(gid uint32, trusted func(uint32) bool) []string {
+	return groupOthersIn("/etc/passwd", "/etc/group", gid, trusted)
+}
+
+// groupOthersIn is groupOthers with the account files named.
+func groupOthersIn(passwd, group string, gid uint32, trusted func(uint32) bool) []string {
 	uids := map[string]uint32{}
 	var others []string
-	err := eachLine("/etc/passwd", func(f []string) {
+	err := eachLine(passwd, func(f []string) {
 		if len(f) < 4 {
 			return
 		}
@@ -144,7 +149,7 @@ func groupOthers(gid uint32, trusted func(uint32) bool) []string {
 		return []string{"members unknown: " + err.Error()}
 	}
 	found := false
-	err = eachLine("/etc/group", func(f []string) {
+	err = eachLine(group, func(f []string) {
 		if len(f) < 4 {
 			return
 		}
@@ -165,7 +170,7 @@ func groupOthers(gid uint32, trusted func(uint32) bool) []string {
 	case err != nil:
 		return []string{"members unknown: " + err.Error()}
 	case !found:
-		return []string{"not in /etc/group, members unknown"}
+		return []string{"not in " + group + ", members unknown"}
 	}
 	slices.Sort(others)
 	return slices.Compact(others)
