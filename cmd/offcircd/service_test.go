@@ -151,10 +151,22 @@ func TestRunRefusesWorldWritableConfig(t *testing.T) {
 	if err := os.Chmod(cfg, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"run", "--config", cfg}, {"install", "--dry-run", "--config", cfg}} {
-		out, code := runBinary(t, bin, args...)
-		if code != 1 || !strings.Contains(out, "world-writable") {
-			t.Errorf("%v: exit %d, output:\n%s", args, code, out)
+	// Two folders up: anyone may rename etc away and put their own in its place.
+	top := filepath.Join(t.TempDir(), "srv")
+	os.MkdirAll(filepath.Join(top, "etc"), 0o755)
+	deep := stationConfig(t, filepath.Join(top, "etc"))
+	if err := os.Chmod(top, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ cfg, want string }{
+		{cfg, cfg + " is world-writable"},
+		{deep, deep + " is in " + top + ", which is world-writable without the sticky bit"},
+	} {
+		for _, args := range [][]string{{"run", "--config", c.cfg}, {"install", "--dry-run", "--config", c.cfg}} {
+			out, code := runBinary(t, bin, args...)
+			if code != 1 || !strings.Contains(out, c.want) {
+				t.Errorf("%v: exit %d, output:\n%s", args, code, out)
+			}
 		}
 	}
 }
