@@ -200,7 +200,14 @@ func (s *Store) writeSide(prefix string, b []byte) (string, error) {
 		if err == nil {
 			err = syncDir(s.opts.StateDir)
 		}
-		return name, err
+		if err != nil {
+			// Incomplete: what it was to hold is still where it came from
+			// (the caller keeps it on an error), and a side file staff are
+			// told to check must never be a partial one.
+			os.Remove(name)
+			return "", err
+		}
+		return name, nil
 	}
 }
 

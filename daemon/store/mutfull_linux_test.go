@@ -64,8 +64,11 @@ func TestDamagedLineKeptWhenTheStateFolderIsFull(t *testing.T) {
 	if len(st.Damaged) == 0 || !st.Degraded {
 		t.Fatalf("status %+v: want the damaged line set aside", st)
 	}
-	// The refused start may have left an empty side file (its write
-	// failed); the line itself is in exactly one.
+	// The refused start left no partial side file behind: the line is in
+	// exactly one, the one this start wrote.
+	if len(st.Damaged) != 1 {
+		t.Errorf("side files %v, want one: a failed write leaves none", st.Damaged)
+	}
 	var all string
 	for _, side := range st.Damaged {
 		b, _ := os.ReadFile(side)
