@@ -57,8 +57,8 @@ func startInstalled(c instConfig) (*instVM, error) {
 	o := func(n string) string { return filepath.Join(c.outDir, n) }
 	args := []string{
 		// -no-reboot: a guest reboot ends this QEMU and the test boots the
-		// same disk in a new one (a reset under TCG here never came back
-		// from the BIOS: no console output for minutes).
+		// same disk in a new one, with a speaker capture of its own (see
+		// the reboot in TestInstalledStation).
 		"-name", "offcircd-e2e-installed", "-no-reboot", "-nodefaults", "-no-user-config", "-display", "none",
 		"-machine", deskMachine, "-cpu", "max", "-m", "768", "-smp", "1", "-rtc", "base=" + c.rtc,
 		"-kernel", c.kernel, "-initrd", c.initrd,
