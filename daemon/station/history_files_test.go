@@ -24,7 +24,10 @@ func TestHistoryReadsEveryKindOfLine(t *testing.T) {
 		return p
 	}
 	torn := strings.TrimSuffix(rec("T1", "TP1"), "\r\n") // a write cut by a power failure: no record
-	data := write("OffCirc.dat", rec("D1", "DP1")+strings.Repeat("x", 70<<10)+"\r\n"+rec("D2", "DP2")+torn)
+	// The second overlong line ends in a record's text exactly one read
+	// buffer (64 KiB) in: its tail is still the overlong line, not a record.
+	overlongEndingInRecord := strings.Repeat("x", 64<<10) + rec("X9", "XP9")
+	data := write("OffCirc.dat", rec("D1", "DP1")+strings.Repeat("x", 70<<10)+"\r\n"+overlongEndingInRecord+rec("D2", "DP2")+torn)
 	spool := write("spool.dat", "0a1b2c3d "+rec("S1", "SP1"))
 	h := LoadHistory(data, spool, filepath.Join(dir, "no-archive"), slog.New(slog.DiscardHandler))
 	for _, tc := range []struct {
@@ -33,7 +36,7 @@ func TestHistoryReadsEveryKindOfLine(t *testing.T) {
 	}{
 		{"D1", ClassItem}, {"DP1", ClassPatron}, {"D2", ClassItem}, {"DP2", ClassPatron},
 		{"S1", ClassItem}, {"SP1", ClassPatron}, {"0a1b2c3d", ClassUnknown},
-		{"T1", ClassUnknown}, {"TP1", ClassUnknown},
+		{"T1", ClassUnknown}, {"TP1", ClassUnknown}, {"X9", ClassUnknown}, {"XP9", ClassUnknown},
 	} {
 		if got := h.Class(tc.code); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.code, got, tc.want)
