@@ -253,3 +253,47 @@ func TestCheckLongLineRunsBetweenManyLines(t *testing.T) {
 		})
 	}
 }
+
+// hiccups returns its data with a read of nothing (0, nil) before every
+// piece, as some network file systems do now and then.
+type hiccups struct {
+	data []byte
+	odd  bool
+}
+
+func (r *hiccups) Read(p []byte) (int, error) {
+	if r.odd = !r.odd; r.odd {
+		return 0, nil
+	}
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), 500)], r.data)
+	r.data = r.data[k:]
+	return k, nil
+}
+
+// A reader that now and then returns nothing without an error is read to
+// its end; a read error inside an over-long line names that line, as the
+// line-by-line Reader does.
+func TestCheckReadHiccupsAndErrorInLongLine(t *testing.T) {
+	var in strings.Builder
+	for i := range 100 {
+		in.WriteString(canon(fmt.Sprint(202205101100+i/7), Loan, fmt.Sprint("I", i), "P1"))
+	}
+	sum, _, err := Check(&hiccups{data: []byte(in.String())}, "f", mutOpt)
+	if err != nil || sum.Lines != 100 || sum.Loans != 100 {
+		t.Fatalf("reads with empty ones between: %+v %v", sum, err)
+	}
+	data := canon("202205101145", Return, "1", "") + strings.Repeat("x", 2*chunkSize) // longer than check's buffer
+	rd := NewReader(&ioErrReader{data: []byte(data)}, time.UTC)
+	for {
+		if _, ok := rd.Next(); !ok {
+			break
+		}
+	}
+	_, _, err = Check(&ioErrReader{data: []byte(data)}, "f", mutOpt)
+	if !errors.Is(err, errDisk) || !errors.Is(rd.Err(), errDisk) || !strings.Contains(err.Error(), "line 2:") || !strings.Contains(rd.Err().Error(), "line 2:") {
+		t.Fatalf("error inside the long line 2: check %v, reader %v", err, rd.Err())
+	}
+}
