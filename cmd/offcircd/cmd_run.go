@@ -26,7 +26,6 @@ import (
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
 	"github.com/offcircd/offcircd/devices/console"
-
 	"github.com/offcircd/offcircd/internal/privdir"
 )
 

@@ -13,6 +13,7 @@ import (
 	"github.com/offcircd/offcircd/daemon/feedback"
 	"github.com/offcircd/offcircd/daemon/store"
 	"github.com/offcircd/offcircd/devices"
+	"github.com/offcircd/offcircd/devices/decode"
 	"github.com/offcircd/offcircd/encoder"
 )
 
@@ -571,23 +572,17 @@ func (s *Station) controlWord(data string) (string, bool) {
 		// A scanner that keeps the AIM symbology identifier (aim = "keep",
 		// or one sent where none is recognised) reads the sheet's Code 128
 		// as "]C0OFFCIRC:RETURN": still the command, never an item.
-		if !hasAIM(d) || !s.hasPrefix(d[3:]) {
+		rest, ok := decode.CutAIM(d)
+		if !ok || !s.hasPrefix(rest) {
 			return "", false
 		}
-		d = d[3:]
+		d = rest
 	}
 	return strings.ToLower(strings.TrimSpace(d[len(s.prefix):])), true
 }
 
 func (s *Station) hasPrefix(d string) bool {
 	return s.prefix != "" && len(d) >= len(s.prefix) && strings.EqualFold(d[:len(s.prefix)], s.prefix)
-}
-
-// hasAIM reports whether d starts with an AIM symbology identifier: "]",
-// a code character (a letter) and a modifier (a digit or letter).
-func hasAIM(d string) bool {
-	isAlnum := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
-	return len(d) >= 3 && d[0] == ']' && (d[1] >= 'A' && d[1] <= 'Z' || d[1] >= 'a' && d[1] <= 'z') && isAlnum(d[2])
 }
 
 func (s *Station) changed() {

@@ -78,22 +78,3 @@ func TestControlWithAIMIdentifier(t *testing.T) {
 		}
 	}
 }
-
-// hasAIM takes exactly "]", a letter and a letter or digit for an AIM
-// identifier, at every edge of those ranges.
-func TestHasAIMEdges(t *testing.T) {
-	for _, tt := range []struct {
-		d    string
-		want bool
-	}{
-		{"]A0", true}, {"]Z9", true}, {"]a0", true}, {"]z0", true},
-		{"]CA", true}, {"]CZ", true}, {"]Ca", true}, {"]Cz", true}, {"]C0", true}, {"]C9", true},
-		{"]@0", false}, {"][0", false}, {"]`0", false}, {"]{0", false},
-		{"]C/", false}, {"]C:", false}, {"]C@", false}, {"]C[", false}, {"]C`", false}, {"]C{", false},
-		{"]C", false}, {"C]0", false}, {"", false},
-	} {
-		if got := hasAIM(tt.d); got != tt.want {
-			t.Errorf("hasAIM(%q) = %v, want %v", tt.d, got, tt.want)
-		}
-	}
-}

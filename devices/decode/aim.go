@@ -17,6 +17,16 @@ func isAIM(b []byte) bool {
 	return isAlpha(b[1]) && (isAlpha(b[2]) || (b[2] >= '0' && b[2] <= '9'))
 }
 
+// CutAIM returns s without the AIM symbology identifier it starts with, and
+// whether it had one. The station uses it on control barcodes read with
+// their identifier kept (aim = "keep", a console passing it through).
+func CutAIM(s string) (string, bool) {
+	if len(s) < aimLen || !isAIM([]byte(s[:aimLen])) {
+		return s, false
+	}
+	return s[aimLen:], true
+}
+
 func isAlpha(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') }
 
 // aimCode is one frame split into its AIM identifier, main data and add-on.
