@@ -29,7 +29,7 @@ const (
 // goroutine returns it neither writes the data file nor guesses what became
 // of the line. The goroutine reports its verdict when the kernel lets it go.
 type dataOp struct {
-	line     []byte    // the record line written, or looked for
+	line     []byte    // the record lines written, or looked for (several: a group)
 	since    time.Time // when it started
 	done     chan struct{}
 	spoolOff int64 // the spool line holding the same record, or -1 (set under Store.mu)
@@ -42,6 +42,7 @@ type dataOp struct {
 	abandoned bool      // the store stopped waiting; the gate stays shut
 	res       verdict   // valid once done is closed
 	p         placement // where it landed (res == landed)
+	k         int       // how many of line's records landed (res == landed), set by the work
 }
 
 // gate is called just before the write: it lets the write through unless
@@ -112,6 +113,7 @@ func (s *Store) writeData(line []byte, before func(at placement) error) (placeme
 	var werr error // the append's error, read only after done
 	op := &dataOp{line: line, spoolOff: -1, takeBack: true}
 	work := func(op *dataOp) (verdict, placement) {
+		op.k = lineCount(line)
 		p, err := s.appendFile(s.dataPath, line, func(size int64, id fileID) error {
 			at := placement{id: id, off: size}
 			if err := op.gate(at); err != nil {
@@ -133,7 +135,9 @@ func (s *Store) writeData(line []byte, before func(at placement) error) (placeme
 			return notLanded, placement{}
 		}
 		// Written, then failed, and the line could not be taken back: look.
-		return s.checkPlacement(at, line, true), at
+		v, k := s.checkPlacement(at, line, true)
+		op.k = k
+		return v, at
 	}
 	if !s.runBounded(op, work) {
 		op.abandon()
@@ -179,7 +183,7 @@ func (s *Store) settleLocked() bool {
 		s.stuck = nil
 		switch op.res {
 		case landed:
-			s.landedLocked(op.spoolOff, op.p, op.line)
+			s.landedLocked(op.spoolOff, op.p, op.line, op.k)
 		case unknown:
 			s.doubt = &doubt{at: op.at, line: op.line, spoolOff: op.spoolOff, takeBack: op.takeBack}
 		}
@@ -192,8 +196,10 @@ func (s *Store) settleLocked() bool {
 		return true
 	}
 	op := &dataOp{line: d.line, spoolOff: d.spoolOff, takeBack: d.takeBack, began: true, at: d.at}
-	ok := s.runBounded(op, func(*dataOp) (verdict, placement) {
-		return s.checkPlacement(d.at, d.line, d.takeBack), d.at
+	ok := s.runBounded(op, func(op *dataOp) (verdict, placement) {
+		v, k := s.checkPlacement(d.at, d.line, d.takeBack)
+		op.k = k
+		return v, d.at
 	})
 	if !ok {
 		s.stuck, s.doubt = op, nil
@@ -204,86 +210,129 @@ func (s *Store) settleLocked() bool {
 	}
 	s.doubt = nil
 	if op.res == landed {
-		s.landedLocked(d.spoolOff, d.at, d.line)
+		s.landedLocked(d.spoolOff, d.at, d.line, op.k)
 	}
 	return true
 }
 
-// landedLocked accounts for a line found in the data file after its write
-// was given up on: its spooled copy (the first pending line) is done.
-func (s *Store) landedLocked(spoolOff int64, p placement, line []byte) {
-	s.count(line, 1)
+// landedLocked accounts for records found in the data file after their
+// write was given up on: the first k lines of blob, which landed at p. Their
+// spooled copies (the first pending lines, from spoolOff) are done; the rest
+// of a group whose write landed only in part stays pending and is drained.
+func (s *Store) landedLocked(spoolOff int64, p placement, blob []byte, k int) {
+	lines := splitLines(blob)[:k]
+	for _, line := range lines {
+		s.count(line, 1)
+	}
 	sp := &s.sp
 	if spoolOff < 0 {
-		s.log.Warn("store: a record refused as not stored reached the data file after all")
+		s.log.Warn("store: records refused as not stored reached the data file after all", "records", k)
 		return
 	}
-	if len(sp.pending) == 0 || sp.pending[0].off != spoolOff {
+	if len(sp.pending) < k || sp.pending[0].off != spoolOff {
 		// Cannot happen: nothing is drained while an op is open.
 		s.log.Error("store: landed record is not the first spooled one", "spool_offset", spoolOff)
 		return
 	}
-	sp.pending = sp.pending[1:]
-	if l := s.last; l != nil && l.inSpool && l.off == spoolOff {
-		l.inSpool, l.id, l.off = false, p.id, p.off
+	off := p.off
+	for i, line := range lines {
+		if l := s.last; l != nil && l.inSpool && l.off == sp.pending[i].off {
+			l.inSpool, l.id, l.off = false, p.id, off
+		}
+		off += int64(len(line))
 	}
-	s.log.Info("store: the record whose write hung is in the data file; its spooled copy is dropped")
+	sp.pending = sp.pending[k:]
+	s.log.Info("store: the records whose write hung are in the data file; their spooled copies are dropped", "records", k)
 }
 
-// checkPlacement finds out whether line is in the data file at at. With
-// takeBack (the write that put it there failed, so it may not be durable)
-// a line that is still the file's last is truncated off again, so it is
-// certainly not there. A data file replaced since (archived, deleted) is
-// taken as not landed: the record is written again, and may then also be
-// in the archived file (logged); a lost record would be worse.
-func (s *Store) checkPlacement(at placement, line []byte, takeBack bool) verdict {
+// checkPlacement finds out how many of blob's lines (one record, or a
+// group) are in the data file at at, whole and in order; landed means at
+// least one. With takeBack (the write that put them there failed, so they
+// may not be durable) lines that are still the file's last bytes are
+// truncated off again, so they are certainly not there. A data file
+// replaced since (archived, deleted) is taken as not landed: the records
+// are written again, and may then also be in the archived file (logged); a
+// lost record would be worse.
+//
+// A group is one write, but a power cut can keep only its first lines, and
+// a write that failed half way can stop at a line end: that is why lines
+// are counted one by one, never taken as all or nothing.
+func (s *Store) checkPlacement(at placement, blob []byte, takeBack bool) (verdict, int) {
 	f, _, err := openLocked(s.dataPath, false, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		s.log.Warn("store: data file replaced while a record was being written; writing it again (it may also be in the moved file)")
-		return notLanded
+		return notLanded, 0
 	}
 	if err != nil {
 		s.log.Warn("store: cannot look for a record in the data file yet", "err", err)
-		return unknown
+		return unknown, 0
 	}
 	defer f.Close()
 	id, err := fileIdentity(f)
 	if err != nil {
-		return unknown
+		return unknown, 0
 	}
 	if id != at.id {
 		s.log.Warn("store: data file replaced while a record was being written; writing it again (it may also be in the moved file)")
-		return notLanded
+		return notLanded, 0
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return unknown
+		return unknown, 0
 	}
-	end := at.off + int64(len(line))
-	if fi.Size() < end {
-		return notLanded // a partial line is a torn tail: repaired before the next append
+	size := fi.Size()
+	if size <= at.off {
+		return notLanded, 0
 	}
-	buf := make([]byte, len(line))
+	buf := make([]byte, min(size-at.off, int64(len(blob))))
 	if _, err := f.ReadAt(buf, at.off); err != nil {
-		return unknown
+		return unknown, 0
 	}
-	if !bytes.Equal(buf, line) {
-		return notLanded
+	k, whole := 0, 0 // lines found whole, and their bytes
+	for _, line := range splitLines(blob) {
+		if whole+len(line) > len(buf) || !bytes.Equal(buf[whole:whole+len(line)], line) {
+			break
+		}
+		k++
+		whole += len(line)
 	}
-	if takeBack && fi.Size() == end {
+	if takeBack && bytes.HasPrefix(blob, buf) && size == at.off+int64(len(buf)) {
+		// All that follows at.off is (part of) what the failed write put
+		// there: take all of it back.
 		if err := f.Truncate(at.off); err != nil {
-			return unknown
+			return unknown, 0
 		}
 		if err := syncFile(f); err != nil {
-			return unknown
+			return unknown, 0
 		}
-		return notLanded
+		return notLanded, 0
+	}
+	if k == 0 {
+		return notLanded, 0 // a partial line is a torn tail: repaired before the next append
 	}
 	if err := syncFile(f); err != nil {
-		return unknown
+		return unknown, 0
 	}
-	return landed
+	return landed, k
 }
+
+// splitLines splits record lines written together into their lines, each
+// with its line end.
+func splitLines(blob []byte) [][]byte {
+	var lines [][]byte
+	for len(blob) > 0 {
+		i := bytes.IndexByte(blob, '\n') + 1
+		if i == 0 {
+			i = len(blob)
+		}
+		lines = append(lines, blob[:i])
+		blob = blob[i:]
+	}
+	return lines
+}
+
+// lineCount is how many record lines blob holds.
+func lineCount(blob []byte) int { return len(splitLines(blob)) }
 
 // takenBackError is a failed append whose partial or unsynced line was
 // truncated off again: the line is certainly not in the file.

@@ -84,28 +84,38 @@ type spool struct {
 // The one ambiguous case — the line was written, then the data file was
 // archived before the restart — is resolved by draining again: a duplicate
 // line is a harmless error in Alma's job report, a lost loan is not.
+//
+// A group of records whose one write hung is spooled as consecutive lines
+// under one intent naming all of them (N); their record lines, in order,
+// are what the write puts at DataSize (Len and CRC are of all of them).
 type intent struct {
-	SpoolOff int64  // offset of the line in the spool file
-	Len      int    // its length
+	SpoolOff int64  // offset of the (first) line in the spool file
+	Len      int    // the record line's length (a group's: all of them)
 	CRC      uint32 // its CRC-32 (IEEE)
 	DataSize int64  // data file size before the write = where the line lands
 	ID       fileID // data file identity
+	N        int    // record lines the intent names: 1, or a group's count
 }
 
-// marshal returns the intent as one drain-log line.
+// marshal returns the intent as one drain-log line: six fields for one
+// line (as every earlier version wrote it), a seventh with a group's count.
 func (in intent) marshal() []byte {
-	return fmt.Appendf(nil, "%d %d %08x %d %d %d\n", in.SpoolOff, in.Len, in.CRC, in.DataSize, in.ID.Dev, in.ID.Ino)
+	b := fmt.Appendf(nil, "%d %d %08x %d %d %d", in.SpoolOff, in.Len, in.CRC, in.DataSize, in.ID.Dev, in.ID.Ino)
+	if in.N > 1 {
+		b = fmt.Appendf(b, " %d", in.N)
+	}
+	return append(b, '\n')
 }
 
 // parseIntent parses one drain-log line without its line end.
 func parseIntent(b []byte) (intent, error) {
 	f := bytes.Fields(b)
-	if len(f) != 6 {
-		return intent{}, fmt.Errorf("drain log: %d fields, want 6", len(f))
+	if len(f) != 6 && len(f) != 7 {
+		return intent{}, fmt.Errorf("drain log: %d fields, want 6 or 7", len(f))
 	}
 	var in intent
 	var err error
-	nums := make([]uint64, 6)
+	nums := make([]uint64, len(f))
 	for i, x := range f {
 		base := 10
 		if i == 2 {
@@ -120,6 +130,13 @@ func parseIntent(b []byte) (intent, error) {
 	}
 	in.SpoolOff, in.Len, in.CRC, in.DataSize = int64(nums[0]), int(nums[1]), uint32(nums[2]), int64(nums[3])
 	in.ID = fileID{Dev: nums[4], Ino: nums[5]}
+	in.N = 1
+	if len(nums) == 7 {
+		if nums[6] < 2 || nums[6] > MaxGroup {
+			return intent{}, errors.New("drain log: group count out of range")
+		}
+		in.N = int(nums[6])
+	}
 	return in, nil
 }
 
@@ -289,13 +306,13 @@ func (s *Store) recoverDrained(recs []spoolRec, size int64, logData []byte) int6
 	if in.SpoolOff == size {
 		return size // the intent's line was undone from the spool; all before it are done
 	}
-	var rec *spoolRec
+	first := -1
 	for i := range recs {
 		if recs[i].off == in.SpoolOff {
-			rec = &recs[i]
+			first = i
 		}
 	}
-	if rec == nil {
+	if first < 0 {
 		// Not a line boundary: the log does not belong to this spool.
 		// Draining everything again may duplicate, never lose.
 		if size > 0 {
@@ -303,22 +320,39 @@ func (s *Store) recoverDrained(recs []spoolRec, size int64, logData []byte) int6
 		}
 		return 0
 	}
-	if len(rec.line) != in.Len || crc32.ChecksumIEEE(rec.line) != in.CRC {
+	rec := &recs[first]
+	if in.N == 1 && (len(rec.line) != in.Len || crc32.ChecksumIEEE(rec.line) != in.CRC) {
 		// Another line now sits where the intent's line was: that one was
 		// undone before it ever reached the data file.
 		return in.SpoolOff
 	}
+	// A group's lines are looked for one by one (checkPlacement), each at
+	// its own place: only exact bytes count, so a group that was cut
+	// short (undone, or damaged lines set aside) is never taken for more.
+	group := recs[first:min(first+in.N, len(recs))]
+	var blob []byte
+	for i, r := range group {
+		if i > 0 && r.off != group[i-1].end {
+			group = group[:i] // a line set aside between: stop before it
+			break
+		}
+		blob = append(blob, r.line...)
+	}
 	// Look in the data file, within the write timeout: a hung share must
-	// not hang the start. Not knowing yet leaves the line pending and the
+	// not hang the start. Not knowing yet leaves the lines pending and the
 	// data file unwritten until it is known (settleLocked).
 	at := placement{id: in.ID, off: in.DataSize}
-	d := &doubt{at: at, line: rec.line, spoolOff: rec.off}
+	d := &doubt{at: at, line: blob, spoolOff: rec.off}
 	if s.stuck != nil {
 		s.doubt = d
 		return rec.off
 	}
-	op := &dataOp{line: rec.line, spoolOff: rec.off, began: true, at: at}
-	if !s.runBounded(op, func(*dataOp) (verdict, placement) { return s.checkPlacement(at, rec.line, false), at }) {
+	op := &dataOp{line: blob, spoolOff: rec.off, began: true, at: at}
+	if !s.runBounded(op, func(op *dataOp) (verdict, placement) {
+		v, k := s.checkPlacement(at, blob, false)
+		op.k = k
+		return v, at
+	}) {
 		op.abandon()
 		s.stuck = op
 		s.dataErr = fmt.Errorf("store: data file %s: %w after %s", s.dataPath, ErrHung, s.timeout)
@@ -326,29 +360,37 @@ func (s *Store) recoverDrained(recs []spoolRec, size int64, logData []byte) int6
 	}
 	switch op.res {
 	case landed:
-		return rec.end
+		return group[op.k-1].end
 	case unknown:
 		s.doubt = d
 	}
 	return rec.off
 }
 
-// spoolAppend appends a line durably to the spool.
-func (s *Store) spoolAppend(line []byte) (int64, error) {
+// spoolAppend appends lines durably to the spool, all in one write, and
+// returns the offset of the first.
+func (s *Store) spoolAppend(lines ...[]byte) (int64, error) {
 	sp := &s.sp
 	if sp.logStale {
 		if err := s.resetSpool(); err != nil {
 			return 0, wrapClass("resetting drain log", err)
 		}
 	}
-	raw := spoolLine(line)
+	var raw []byte
+	for _, line := range lines {
+		raw = append(raw, spoolLine(line)...)
+	}
 	p, err := s.appendFile(sp.path, raw, nil)
 	if err != nil {
 		return 0, wrapClass("writing spool "+sp.path, err)
 	}
-	end := p.off + int64(len(raw))
-	sp.pending = append(sp.pending, spoolRec{off: p.off, end: end, line: line})
-	sp.size = end
+	off := p.off
+	for _, line := range lines {
+		end := off + int64(len(spoolLine(line)))
+		sp.pending = append(sp.pending, spoolRec{off: off, end: end, line: line})
+		off = end
+	}
+	sp.size = off
 	return p.off, nil
 }
 

@@ -286,7 +286,7 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 	if dataErr == nil {
 		dataErr = errors.New("store: earlier records are waiting in the spool")
 	}
-	off, spErr := s.spoolHung(line, hung)
+	off, spErr := s.spoolHung([][]byte{line}, hung)
 	if spErr != nil {
 		s.notStored = fmt.Errorf("store: %w: %w; %w", ErrNotStored, spErr, dataErr)
 		s.log.Error("store: record refused: neither data file nor spool can be written",
@@ -310,12 +310,13 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 	return Ack{Spooled: true}, nil
 }
 
-// spoolHung spools line. When hung, line's own data-file write was given up
-// on after it began: it may still land. An intent naming the spool line
-// about to be written and the data-file place of the hung write goes to
-// the drain log first, so that a restart, too, finds out from the data file
-// whether the record is there instead of writing it twice.
-func (s *Store) spoolHung(line []byte, hung bool) (int64, error) {
+// spoolHung spools lines (one record, or a group written together). When
+// hung, their own data-file write was given up on after it began: they may
+// still land. An intent naming the spool lines about to be written and the
+// data-file place of the hung write goes to the drain log first, so that a
+// restart, too, finds out from the data file whether the records are there
+// instead of writing them twice.
+func (s *Store) spoolHung(lines [][]byte, hung bool) (int64, error) {
 	op := s.stuck
 	if hung && op != nil {
 		op.mu.Lock()
@@ -327,13 +328,14 @@ func (s *Store) spoolHung(line []byte, hung bool) (int64, error) {
 					return 0, wrapClass("resetting drain log", err)
 				}
 			}
-			in := intent{SpoolOff: s.sp.size, Len: len(line), CRC: crc32.ChecksumIEEE(line), DataSize: at.off, ID: at.id}
+			blob := bytes.Join(lines, nil)
+			in := intent{SpoolOff: s.sp.size, Len: len(blob), CRC: crc32.ChecksumIEEE(blob), DataSize: at.off, ID: at.id, N: len(lines)}
 			if _, err := s.appendFile(s.sp.logPath, in.marshal(), nil); err != nil {
 				s.log.Error("store: cannot note where the hung write would land; after a restart the record may be written twice", "err", err)
 			}
 		}
 	}
-	off, err := s.spoolAppend(line)
+	off, err := s.spoolAppend(lines...)
 	if err == nil && hung && op != nil {
 		op.spoolOff = off
 	}
