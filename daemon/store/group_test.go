@@ -227,7 +227,7 @@ func TestGroupIntentAfterPowerCut(t *testing.T) {
 			write(t, s.sp.path, spool)
 			kept := linesOf(t, 1, 1+tt.keep)
 			if tt.torn {
-				kept += line(t, testRec(1 + tt.keep))[:10]
+				kept += line(t, testRec(1+tt.keep))[:10]
 			}
 			appendTo(t, e.path(), kept)
 
@@ -330,5 +330,33 @@ func TestIntentGroupField(t *testing.T) {
 		if _, err := parseIntent([]byte(bad)); err == nil {
 			t.Errorf("parseIntent(%q) accepted", bad)
 		}
+	}
+}
+
+// A hung group that landed after all leaves its last record undoable in
+// the data file, at its own place. Catches: the last record's data-file
+// offset taken as the group's start (Undo refused, or the wrong bytes cut).
+func TestUndoAfterHungGroupLanded(t *testing.T) {
+	e := newEnv(t)
+	tr := newTracer(e.path())
+	s := e.openTraced(t, tr, 200*time.Millisecond)
+	mustAppend(t, s, 0, false)
+	tr.holdAt = "sync"
+	if ack, err := s.AppendGroup(recsOf(1, 4)); err != nil || !ack.Spooled {
+		close(tr.hold)
+		t.Fatalf("hung group: %+v, %v", ack, err)
+	}
+	<-tr.held
+	close(tr.hold)
+	waitFor(t, func() bool { return s.Drain() == nil && s.Status().SpoolDepth == 0 })
+	if got, want := e.content(t), linesOf(t, 0, 4); got != want {
+		t.Fatalf("data file:\n%q\nwant\n%q", got, want)
+	}
+	rec, err := s.Undo(time.Hour)
+	if err != nil || rec != testRec(3) {
+		t.Fatalf("Undo: %+v, %v", rec, err)
+	}
+	if got, want := e.content(t), linesOf(t, 0, 3); got != want {
+		t.Fatalf("after undo:\n%q\nwant\n%q", got, want)
 	}
 }

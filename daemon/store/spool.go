@@ -328,14 +328,12 @@ func (s *Store) recoverDrained(recs []spoolRec, size int64, logData []byte) int6
 	}
 	// A group's lines are looked for one by one (checkPlacement), each at
 	// its own place: only exact bytes count, so a group that was cut
-	// short (undone, or damaged lines set aside) is never taken for more.
+	// short (its last line undone) is never taken for more. A damaged line
+	// set aside inside a group stops the search there: the line after it
+	// is looked for where the damaged one would be.
 	group := recs[first:min(first+in.N, len(recs))]
 	var blob []byte
-	for i, r := range group {
-		if i > 0 && r.off != group[i-1].end {
-			group = group[:i] // a line set aside between: stop before it
-			break
-		}
+	for _, r := range group {
 		blob = append(blob, r.line...)
 	}
 	// Look in the data file, within the write timeout: a hung share must
