@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ const (
 	helperEnv      = "OFFCIRC_STORE_HELPER"
 	helperStart    = "OFFCIRC_STORE_START"
 	helperSpoolEnv = "OFFCIRC_STORE_SPOOL_FIRST"
+	helperGroupEnv = "OFFCIRC_STORE_GROUP"
 )
 
 func TestMain(m *testing.M) {
@@ -40,11 +42,14 @@ func TestMain(m *testing.M) {
 // crashHelper appends records numbered from $OFFCIRC_STORE_START as fast as
 // it can and prints "ACK n" after each acknowledged one, until killed.
 // With $OFFCIRC_STORE_SPOOL_FIRST=k the first k go to the spool (data file
-// writes fail), so kills also land inside spooling and draining.
+// writes fail), so kills also land inside spooling and draining. With
+// $OFFCIRC_STORE_GROUP=g records go in groups of 1 to g (AppendGroup, one
+// fsync each), so kills also land inside a group's write.
 func crashHelper() int {
 	dirs := strings.Split(os.Getenv(helperEnv), string(os.PathListSeparator))
 	start, _ := strconv.Atoi(os.Getenv(helperStart))
 	spoolFirst, _ := strconv.Atoi(os.Getenv(helperSpoolEnv))
+	group, _ := strconv.Atoi(os.Getenv(helperGroupEnv))
 	s, err := Open(Options{DataDir: dirs[0], StateDir: dirs[1], Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		fmt.Println("ERR", err)
@@ -57,6 +62,24 @@ func crashHelper() int {
 	for n := start; ; n++ {
 		if n == start+spoolFirst {
 			unblockData(s)
+		}
+		if k := 1 + n%max(group, 1); group > 0 && n >= start+spoolFirst && k > 1 {
+			ack, err := s.AppendGroup(recsOf(n, n+k))
+			switch {
+			case err == nil && !ack.Spooled:
+				for i := n; i < n+k; i++ {
+					fmt.Println("ACK", i)
+				}
+				n += k - 1
+				continue
+			case err == nil:
+				fmt.Println("ERR unexpected spooled group")
+				return 1
+			case !errors.Is(err, ErrNoGroup):
+				fmt.Println("ERR", err)
+				return 1
+			}
+			// One at a time just now (the spool drains first): Append.
 		}
 		ack, err := s.Append(testRec(n))
 		if err != nil {
@@ -95,7 +118,11 @@ func TestCrashKill9(t *testing.T) {
 			spoolFirst = 1 + rng.IntN(30)
 			spooledRuns++
 		}
-		acked := runAndKill(t, e, base, spoolFirst, time.Duration(rng.IntN(40_000))*time.Microsecond)
+		group := 0
+		if it%2 == 0 {
+			group = 2 + rng.IntN(MaxGroup-1)
+		}
+		acked := runAndKill(t, e, base, spoolFirst, group, time.Duration(rng.IntN(40_000))*time.Microsecond)
 		totalAcked += len(acked)
 		checkDurable(t, e, it, acked)
 		if t.Failed() {
@@ -114,13 +141,14 @@ func TestCrashKill9(t *testing.T) {
 
 // runAndKill starts the helper, kills it after delay and returns the
 // numbers it acknowledged.
-func runAndKill(t *testing.T, e *env, base, spoolFirst int, delay time.Duration) []int {
+func runAndKill(t *testing.T, e *env, base, spoolFirst, group int, delay time.Duration) []int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		helperEnv+"="+e.data+string(os.PathListSeparator)+e.state,
 		helperStart+"="+strconv.Itoa(base),
-		helperSpoolEnv+"="+strconv.Itoa(spoolFirst))
+		helperSpoolEnv+"="+strconv.Itoa(spoolFirst),
+		helperGroupEnv+"="+strconv.Itoa(group))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
