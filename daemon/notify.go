@@ -3,12 +3,9 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
-
-	"github.com/offcircd/offcircd/devices"
 )
 
 // The daemon speaks systemd's notify protocol (the packaged unit has
@@ -37,63 +34,36 @@ func notifyState(log *slog.Logger, state string) {
 	}
 }
 
-// watchdog feeds systemd's watchdog from the station's input: it relays the
-// devices' events to the station one at a time and stops feeding once an
-// event has waited longer than stuckAfter for the station to take it. A
-// station blocked in a decision or a write is then killed and restarted by
-// systemd; nothing it acknowledged is lost (the good beep follows the fsync).
+// watchdog feeds systemd's watchdog while the station takes its events: it
+// stops feeding once the station has been busy with one event (or one group
+// of queued scans) for longer than stuckAfter. A station blocked in a
+// decision or a write is then killed and restarted by systemd; nothing it
+// acknowledged is lost (the good beep follows the fsync). It asks the
+// station (busy) instead of relaying its input, so queued scans stay
+// queued where the station can take several at once.
 type watchdog struct {
 	interval   time.Duration // WatchdogSec; 0 = systemd asked for no watchdog
-	stuckAfter time.Duration // an event waiting this long means a wedged station
+	stuckAfter time.Duration // busy this long with one event means a wedged station
 	log        *slog.Logger
 	now        func() time.Time
-
-	waiting atomic.Int64 // UnixNano when the event in hand was offered, 0 = none
+	busy       func() time.Time // since when the station handles the event in hand; zero = waiting
 }
 
 // newWatchdog reads WATCHDOG_USEC (and WATCHDOG_PID) as systemd set them.
-func newWatchdog(log *slog.Logger) *watchdog {
+func newWatchdog(log *slog.Logger, busy func() time.Time) *watchdog {
 	interval, err := sd.SdWatchdogEnabled(false)
 	if err != nil {
 		log.Warn("systemd watchdog settings unusable; watchdog off", "err", err)
 		interval = 0
 	}
-	return &watchdog{interval: interval, stuckAfter: interval / 2, log: log, now: time.Now}
+	return &watchdog{interval: interval, stuckAfter: interval / 2, log: log, now: time.Now, busy: busy}
 }
 
-// gate returns the station's input: in, relayed one event at a time so the
-// watchdog sees how long each one waits. It is closed when in is closed.
-func (w *watchdog) gate(ctx context.Context, in <-chan devices.Event) <-chan devices.Event {
-	out := make(chan devices.Event)
-	go func() {
-		defer close(out)
-		for {
-			var ev devices.Event
-			var ok bool
-			select {
-			case ev, ok = <-in:
-				if !ok {
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
-			w.waiting.Store(w.now().UnixNano())
-			select {
-			case out <- ev:
-				w.waiting.Store(0)
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out
-}
-
-// healthy reports whether the station took every event in time.
+// healthy reports whether the station is waiting for an event or has been
+// busy with the one in hand for less than stuckAfter.
 func (w *watchdog) healthy() bool {
-	since := w.waiting.Load()
-	return since == 0 || w.now().Sub(time.Unix(0, since)) < w.stuckAfter
+	since := w.busy()
+	return since.IsZero() || w.now().Sub(since) < w.stuckAfter
 }
 
 // Run sends WATCHDOG=1 three times per interval while the station is
@@ -111,8 +81,8 @@ func (w *watchdog) Run(ctx context.Context) {
 			reported = false
 		} else if !reported {
 			reported = true
-			w.log.Error("station stuck: an event has waited too long; watchdog no longer fed, systemd will restart the daemon",
-				"waited_over", w.stuckAfter)
+			w.log.Error("station stuck: busy with one event too long; watchdog no longer fed, systemd will restart the daemon",
+				"busy_over", w.stuckAfter)
 		}
 		select {
 		case <-ctx.Done():

@@ -153,7 +153,7 @@ func TestNotifyReadyWatchdogStopping(t *testing.T) {
 func TestNotifyWithoutSystemd(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "")
 	t.Setenv("WATCHDOG_USEC", "")
-	w := newWatchdog(slog.New(slog.DiscardHandler))
+	w := newWatchdog(slog.New(slog.DiscardHandler), func() time.Time { return time.Time{} })
 	if w.interval != 0 {
 		t.Fatalf("watchdog interval %v without systemd", w.interval)
 	}

@@ -245,8 +245,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer func() { bgCancel(); bg.Wait() }()
 
 	events := make(chan devices.Event, eventBuffer)
-	wd := newWatchdog(log)
-	stationIn := wd.gate(runCtx, events)
+	wd := newWatchdog(log, d.station.BusySince)
 	go wd.Run(runCtx)
 	srcsDone := make(chan struct{})
 	go func() {
@@ -268,7 +267,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stationDone := make(chan struct{})
 	go func() {
 		defer close(stationDone)
-		d.station.Run(runCtx, stationIn)
+		d.station.Run(runCtx, events)
 	}()
 	if d.opts.UntilDone {
 		go func() {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/offcircd/offcircd/config"
@@ -120,6 +121,22 @@ type Station struct {
 	lastWall   time.Time // wall time of the same, for the idle ticker
 	lastRead   map[string]lastRead
 	state      State
+
+	busy atomic.Int64 // since busyEpoch (+1) the event in hand is being handled; 0 = waiting for one
+}
+
+// busyEpoch makes BusySince monotonic: a wall clock set while a scan is
+// handled must not look like a wedged station.
+var busyEpoch = time.Now()
+
+// BusySince returns when the station began handling the event in hand, or
+// the zero time while it waits for one. It may be called from any
+// goroutine: the service watchdog asks it whether the station is wedged.
+func (s *Station) BusySince() time.Time {
+	if n := s.busy.Load(); n != 0 {
+		return busyEpoch.Add(time.Duration(n - 1))
+	}
+	return time.Time{}
 }
 
 type lastRead struct {
@@ -211,7 +228,9 @@ func (s *Station) Run(ctx context.Context, events <-chan devices.Event) error {
 			if !ok {
 				return nil
 			}
+			s.busy.Store(int64(time.Since(busyEpoch)) + 1)
 			s.Handle(ev)
+			s.busy.Store(0)
 		case <-idle.C:
 			s.expireIdle()
 		}
