@@ -76,29 +76,5 @@ func (s *Store) AppendGroup(recs []encoder.Record) (Ack, error) {
 	}
 	dataErr := wrapClass("writing "+s.dataPath, err)
 	s.dataErr = dataErr
-	if _, spErr := s.spoolHung(lines, true); spErr != nil {
-		s.notStored = fmt.Errorf("store: %w: %w; %w", ErrNotStored, spErr, dataErr)
-		for _, rec := range recs {
-			s.log.Error("store: record refused: neither data file nor spool can be written",
-				"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
-				"data_err", dataErr, "spool_err", spErr)
-		}
-		err := s.notStored
-		s.unlockAndNotify()
-		return Ack{}, err
-	}
-	s.notStored = nil
-	s.last = &lastRec{rec: recs[n-1], line: lines[n-1], at: s.now(), inSpool: true, off: s.sp.pending[len(s.sp.pending)-1].off}
-	for _, rec := range recs {
-		s.log.Warn("store: record spooled, data file not writable",
-			"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
-			"spooled", len(s.sp.pending), "err", dataErr)
-	}
-	s.step("ack", s.sp.path)
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	s.unlockAndNotify()
-	return Ack{Spooled: true}, nil
+	return s.spoolLocked(recs, lines, true, dataErr)
 }

@@ -286,21 +286,32 @@ func (s *Store) Append(rec encoder.Record) (Ack, error) {
 	if dataErr == nil {
 		dataErr = errors.New("store: earlier records are waiting in the spool")
 	}
-	off, spErr := s.spoolHung([][]byte{line}, hung)
-	if spErr != nil {
+	return s.spoolLocked([]encoder.Record{rec}, [][]byte{line}, hung, dataErr)
+}
+
+// spoolLocked spools records the data file did not take (dataErr says why;
+// hung: their write was given up on after it began) and unlocks s.mu: one
+// answer for all of them, durable in the spool or refused as not stored.
+func (s *Store) spoolLocked(recs []encoder.Record, lines [][]byte, hung bool, dataErr error) (Ack, error) {
+	if _, spErr := s.spoolHung(lines, hung); spErr != nil {
 		s.notStored = fmt.Errorf("store: %w: %w; %w", ErrNotStored, spErr, dataErr)
-		s.log.Error("store: record refused: neither data file nor spool can be written",
-			"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
-			"data_err", dataErr, "spool_err", spErr)
+		for _, rec := range recs {
+			s.log.Error("store: record refused: neither data file nor spool can be written",
+				"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
+				"data_err", dataErr, "spool_err", spErr)
+		}
 		err := s.notStored
 		s.unlockAndNotify()
 		return Ack{}, err
 	}
 	s.notStored = nil
-	s.last = &lastRec{rec: rec, line: line, at: s.now(), inSpool: true, off: off}
-	s.log.Warn("store: record spooled, data file not writable",
-		"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
-		"spooled", len(s.sp.pending), "err", dataErr)
+	n := len(recs)
+	s.last = &lastRec{rec: recs[n-1], line: lines[n-1], at: s.now(), inSpool: true, off: s.sp.pending[len(s.sp.pending)-1].off}
+	for _, rec := range recs {
+		s.log.Warn("store: record spooled, data file not writable",
+			"type", rec.Type, "item", encoder.MaskPatron(rec.Item), "patron", encoder.MaskPatron(rec.Patron),
+			"spooled", len(s.sp.pending), "err", dataErr)
+	}
 	s.step("ack", s.sp.path)
 	select {
 	case s.wake <- struct{}{}:
