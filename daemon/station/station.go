@@ -30,6 +30,9 @@ const (
 // Store is what the station needs of the durable record store.
 type Store interface {
 	Append(rec encoder.Record) (store.Ack, error)
+	// AppendGroup stores several records with one write and one fsync,
+	// all or nothing (see store.Store.AppendGroup).
+	AppendGroup(recs []encoder.Record) (store.Ack, error)
 	Undo(maxAge time.Duration) (encoder.Record, error)
 }
 
@@ -121,6 +124,8 @@ type Station struct {
 	lastWall   time.Time // wall time of the same, for the idle ticker
 	lastRead   map[string]lastRead
 	state      State
+
+	group *group // while a group of queued scans is decided (group.go)
 
 	busy atomic.Int64 // since busyEpoch (+1) the event in hand is being handled; 0 = waiting for one
 }
@@ -229,8 +234,11 @@ func (s *Station) Run(ctx context.Context, events <-chan devices.Event) error {
 				return nil
 			}
 			s.busy.Store(int64(time.Since(busyEpoch)) + 1)
-			s.Handle(ev)
+			closed := s.take(ev, events)
 			s.busy.Store(0)
+			if closed {
+				return nil
+			}
 		case <-idle.C:
 			s.expireIdle()
 		}
@@ -283,9 +291,15 @@ func (s *Station) Handle(ev devices.Event) Outcome {
 		if o.Pattern == feedback.ModeLoan || o.Pattern == feedback.ModeReturn {
 			src = "" // every scanner at the station should confirm a mode change
 		}
-		s.fb.Play(o.Pattern, src)
+		if s.group != nil {
+			s.holdSound(o.Pattern, src)
+		} else {
+			s.fb.Play(o.Pattern, src)
+		}
 	}
-	s.changed()
+	if s.group == nil {
+		s.changed() // a group reports once, after the store answered
+	}
 	return o
 }
 
@@ -413,6 +427,13 @@ func (s *Station) itemScan(ev devices.Event, mode Mode) Outcome {
 // write appends rec durably; the good beep is only chosen after Append
 // returned, so it can never sound for a record that is not on disk.
 func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
+	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", s.itemLog(rec.Item)}
+	if rec.Patron != "" {
+		args = append(args, "patron", s.mask(rec.Patron))
+	}
+	if s.group != nil {
+		return s.holdRecord(ev, rec, args)
+	}
 	ack, err := s.store.Append(rec)
 	if err != nil {
 		s.log.Error("record NOT written: scan refused", "source", ev.Source, "type", rec.Type.String(),
@@ -424,17 +445,20 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 		s.lastMark = s.history.Add(rec)
 	}
 	s.lastSource = ev.Source
-	args := []any{"source", ev.Source, "type", rec.Type.String(), "item", s.itemLog(rec.Item)}
-	if rec.Patron != "" {
-		args = append(args, "patron", s.mask(rec.Patron))
-	}
 	if ack.Spooled {
 		o.Pattern = feedback.WriteFailure
+	}
+	s.logWritten(ev.Source, ack.Spooled, args)
+	return o
+}
+
+// logWritten is a stored record's log line.
+func (s *Station) logWritten(_ string, spooled bool, args []any) {
+	if spooled {
 		s.log.Warn("record spooled (data file not writable)", args...)
 	} else {
 		s.log.Info("record written", args...)
 	}
-	return o
 }
 
 // refusedPattern is the sound of a record the store refused: not-stored

@@ -31,6 +31,16 @@ func (f *fakeStore) Append(r encoder.Record) (store.Ack, error) {
 	return store.Ack{Spooled: f.spool}, nil
 }
 
+// AppendGroup stores recs as Append would, all or nothing: with fail set
+// it stores nothing and says ErrNoGroup (Append then fails each).
+func (f *fakeStore) AppendGroup(recs []encoder.Record) (store.Ack, error) {
+	if f.fail != nil {
+		return store.Ack{}, store.ErrNoGroup
+	}
+	f.recs = append(f.recs, recs...)
+	return store.Ack{Spooled: f.spool}, nil
+}
+
 func (f *fakeStore) Undo(time.Duration) (encoder.Record, error) {
 	if f.undoErr != nil || len(f.recs) == 0 {
 		return encoder.Record{}, fmt.Errorf("%w: nothing to undo", store.ErrUndoRefused)
