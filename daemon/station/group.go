@@ -37,11 +37,11 @@ func (s *Station) groupable(ev devices.Event) bool {
 
 // take handles ev and, when ev is groupable, the groupable events queued
 // behind it (up to store.MaxGroup) as one group; an event that ends the
-// group is handled after it. It reports whether events was closed.
-func (s *Station) take(ev devices.Event, events <-chan devices.Event) (closed bool) {
+// group is handled after it. It returns the outcomes, and whether events
+// was closed.
+func (s *Station) take(ev devices.Event, events <-chan devices.Event) (outs []Outcome, closed bool) {
 	if !s.groupable(ev) {
-		s.Handle(ev)
-		return false
+		return []Outcome{s.Handle(ev)}, false
 	}
 	evs := []devices.Event{ev}
 	var next *devices.Event
@@ -63,14 +63,14 @@ collect:
 		}
 	}
 	if len(evs) == 1 {
-		s.Handle(ev)
+		outs = []Outcome{s.Handle(ev)}
 	} else {
-		s.HandleGroup(evs)
+		outs = s.HandleGroup(evs)
 	}
 	if next != nil {
-		s.Handle(*next)
+		outs = append(outs, s.Handle(*next))
 	}
-	return closed
+	return outs, closed
 }
 
 // group is what deciding a group holds back until the store answered.

@@ -234,7 +234,7 @@ func (s *Station) Run(ctx context.Context, events <-chan devices.Event) error {
 				return nil
 			}
 			s.busy.Store(int64(time.Since(busyEpoch)) + 1)
-			closed := s.take(ev, events)
+			_, closed := s.take(ev, events)
 			s.busy.Store(0)
 			if closed {
 				return nil
