@@ -114,26 +114,27 @@ func (l *groupLog) WithGroup(name string) slog.Handler {
 	return &groupLog{h: l.h.WithGroup(name), g: l.g}
 }
 
-// saved is the station state a group's scans change, for a rollback.
+// saved is the station state a group's scans change, for a rollback. The
+// scanners' last scan times are not in it: deciding the scans again sets
+// each one again, in the same order.
 type saved struct {
 	mode                 Mode
 	patron               string
 	items                int
 	lastActive, lastWall time.Time
 	lastRead             map[string]lastRead
-	lastScan             map[string]time.Time
 	lastMark             Mark
 	lastSource           string
 }
 
 func (s *Station) save() saved {
 	return saved{mode: s.mode, patron: s.patron, items: s.items, lastActive: s.lastActive, lastWall: s.lastWall,
-		lastRead: maps.Clone(s.lastRead), lastScan: maps.Clone(s.state.LastScan), lastMark: s.lastMark, lastSource: s.lastSource}
+		lastRead: maps.Clone(s.lastRead), lastMark: s.lastMark, lastSource: s.lastSource}
 }
 
 func (s *Station) restore(v saved) {
 	s.mode, s.patron, s.items, s.lastActive, s.lastWall = v.mode, v.patron, v.items, v.lastActive, v.lastWall
-	s.lastRead, s.state.LastScan, s.lastMark, s.lastSource = v.lastRead, v.lastScan, v.lastMark, v.lastSource
+	s.lastRead, s.lastMark, s.lastSource = v.lastRead, v.lastMark, v.lastSource
 }
 
 // HandleGroup decides evs (groupable events, in order) as one group and

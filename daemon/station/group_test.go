@@ -3,6 +3,7 @@ package station
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -121,6 +122,12 @@ func randomEvents(rng *rand.Rand, n int) [][]devices.Event {
 			at = at.Add(time.Duration(rng.IntN(12_000)) * time.Millisecond)
 			ev := devices.Event{Kind: devices.KindScan, Source: srcs[rng.IntN(len(srcs))], Time: at, Data: data[rng.IntN(len(data))]}
 			ev.Patron = strings.HasPrefix(ev.Data, "P") && rng.IntN(4) == 0
+			switch rng.IntN(20) {
+			case 0: // the keypad
+				ev.Kind, ev.Data, ev.Command = devices.KindCommand, "", []config.Command{config.CmdUndo, config.CmdToggle}[rng.IntN(2)]
+			case 1:
+				ev.Kind, ev.Data, ev.Err = devices.KindBad, "", errors.New("garbled")
+			}
 			b = append(b, ev)
 		}
 		bursts = append(bursts, b)
