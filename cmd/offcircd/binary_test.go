@@ -52,7 +52,20 @@ func runOffcircd(t testing.TB, dir, stdin string, args ...string) (string, strin
 // instead of the whole run.
 func runCommand(t testing.TB, bin, dir, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return runCommandWithin(t, 60*time.Second, bin, dir, stdin, args...)
+}
+
+// runOffcircdWithin is runOffcircd with its own timeout, for a test whose
+// point is that the command does not hang.
+func runOffcircdWithin(t testing.TB, timeout time.Duration, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	return runCommandWithin(t, timeout, offcircdBinary(t), dir, stdin, args...)
+}
+
+// runCommandWithin is runCommand with the given timeout.
+func runCommandWithin(t testing.TB, timeout time.Duration, bin, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -255,22 +256,29 @@ func examplesFromDesk(cmd *cobra.Command, cfg *config.Config, min int) (patrons,
 		return len(d) >= len(prefix) && strings.EqualFold(d[:len(prefix)], prefix) &&
 			strings.EqualFold(strings.TrimSpace(d[len(prefix):]), string(config.CmdDone))
 	}
+	// The end of input is said once but ends every list still to come:
+	// remembered, so the item list does not wait for input that cannot
+	// come any more.
+	ended := false
 	ask := func(kind string, beep feedback.Pattern, validate func(string) error, other []string) ([]string, error) {
 		fmt.Fprintf(out, "Scan %d or more %s (different ones), then an empty line or %s%s:\n", min, kind, prefix, strings.ToUpper(string(config.CmdDone)))
 		var got []string
 		for {
-			var s deskScan
-			select {
-			case s = <-scans:
-			case <-ctx.Done():
-				return nil, ctx.Err()
+			s := deskScan{end: true}
+			if !ended {
+				select {
+				case s = <-scans:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
 			}
+			ended = ended || s.end
 			if s.end || s.data == "" || isDone(s.data) {
-				if len(got) >= min || s.end && len(got) > 0 {
+				if len(got) >= min {
 					return got, nil
 				}
 				if s.end {
-					return nil, fmt.Errorf("learn: input ended after %d %s; %d needed", len(got), kind, min)
+					return got, errInputEnded
 				}
 				fmt.Fprintf(out, "  %d so far; %d needed\n", len(got), min)
 				continue
@@ -290,14 +298,21 @@ func examplesFromDesk(cmd *cobra.Command, cfg *config.Config, min int) (patrons,
 			playDesk(fb, beep, s.source)
 		}
 	}
-	if patrons, err = ask("patron cards", feedback.Patron, encoder.ValidatePatron, nil); err != nil {
-		return nil, nil, err
+	if patrons, err = ask("patron cards", feedback.Patron, encoder.ValidatePatron, nil); err == nil {
+		items, err = ask("item barcodes", feedback.Good, encoder.ValidateItem, patrons)
 	}
-	if items, err = ask("item barcodes", feedback.Good, encoder.ValidateItem, patrons); err != nil {
+	if errors.Is(err, errInputEnded) {
+		return nil, nil, fmt.Errorf("learn: the input ended before learning was complete: %d of %d patron cards, %d of %d item barcodes; nothing written", len(patrons), min, len(items), min)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	return patrons, items, nil
 }
+
+// errInputEnded is ask's answer when the input ends before a list has
+// its examples.
+var errInputEnded = errors.New("learn: input ended")
 
 func containsStr(xs []string, s string) bool {
 	for _, x := range xs {

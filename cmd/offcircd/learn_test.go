@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLearnFromAlma: learn --from the Alma documentation's examples
@@ -110,5 +111,51 @@ func TestLearnOnTheScanners(t *testing.T) {
 	}
 	if fb := readFile(t, filepath.Join(dir, "feedback.txt")); fb != strings.Repeat("patron\n", 3)+strings.Repeat("good\n", 3) {
 		t.Errorf("beeps %q", fb)
+	}
+}
+
+// TestLearnInputEndsEarly: when the terminal's input ends (a closed pipe,
+// </dev/null) before both lists have their examples, learn neither waits
+// for input that cannot come nor learns from too few examples: it says
+// how many of each it got, leaves the configuration as it was and exits 1.
+// Input that ends right after enough examples still ends the last list.
+func TestLearnInputEndsEarly(t *testing.T) {
+	const patrons = "21234000123456\n21234000998877\n21234001000001\n"
+	const items = "31234000555555\n31234009999999\n31234000000017\n"
+	tests := []struct {
+		name, stdin string
+		want        string // in stderr; "" means learn succeeds
+	}{
+		{"no input", "", "0 of 3 patron cards, 0 of 3 item barcodes"},
+		{"one card", "21234000123456\n", "1 of 3 patron cards, 0 of 3 item barcodes"},
+		{"cards, no end of list", patrons, "3 of 3 patron cards, 0 of 3 item barcodes"},
+		{"cards and DONE", patrons + "OFFCIRC:DONE\n", "3 of 3 patron cards, 0 of 3 item barcodes"},
+		{"cards and one item", patrons + "\n31234000555555\n", "3 of 3 patron cards, 1 of 3 item barcodes"},
+		{"cards and items, no end of list", patrons + "\n" + items, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "offcircd.toml")
+			orig := "data_dir = 'files'\nstate_dir = 'state'\n"
+			if err := os.WriteFile(cfg, []byte(orig), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := runOffcircdWithin(t, 15*time.Second, dir, tt.stdin, "learn", "--config", cfg)
+			if tt.want == "" {
+				if code != 0 || !strings.Contains(readFile(t, cfg), "item_pattern = '^3123400[0-9]{7}$'") {
+					t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+				}
+				return
+			}
+			want := "learn: the input ended before learning was complete: " + tt.want + "; nothing written"
+			if code != 1 || !strings.Contains(stderr, want) {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and %q", code, stderr, want)
+			}
+			if readFile(t, cfg) != orig {
+				t.Fatal("the configuration changed")
+			}
+		})
 	}
 }
