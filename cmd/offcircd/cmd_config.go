@@ -72,9 +72,14 @@ func init() {
 func checkConfig(path string) ([]config.Problem, bool) {
 	var probs []config.Problem
 	ok := true
-	if err := config.CheckPermissions(path); err != nil {
-		probs = append(probs, config.Problem{File: path, Msg: err.Error()})
-		ok = false
+	// A path that is missing or is not a regular file (/dev/zero, a
+	// folder) is one problem: Load says it, and what to give instead; the
+	// permission check would only say it again in other words.
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		if err := config.CheckPermissions(path); err != nil {
+			probs = append(probs, config.Problem{File: path, Msg: err.Error()})
+			ok = false
+		}
 	}
 	c, err := config.Load(path)
 	var ce *config.Errors

@@ -86,6 +86,30 @@ func TestConfigCheckPermissions(t *testing.T) {
 	}
 }
 
+// TestConfigCheckNotAFile: a path that is no configuration file at all
+// (missing, a folder, a device) is one clear line, not the same problem
+// said twice.
+func TestConfigCheckNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.toml")
+	tests := []struct{ name, path, want string }{
+		{"missing", missing, missing + ": cannot read: no such file or directory"},
+		{"folder", dir, dir + ": cannot read: not a regular file (a folder): give the path of the configuration file"},
+	}
+	if runtime.GOOS != "windows" {
+		tests = append(tests, struct{ name, path, want string }{"device", "/dev/zero",
+			"/dev/zero: cannot read: not a regular file (a character device): give the path of the configuration file"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runConfigCmd(t, "config", "check", tt.path)
+			if code != 1 || stdout != tt.want+"\n" {
+				t.Errorf("exit %d, stdout %q (stderr %q); want exit 1 and the one line %q", code, stdout, stderr, tt.want)
+			}
+		})
+	}
+}
+
 func hasConfigLine(s, prefix string) bool {
 	for _, l := range strings.Split(s, "\n") {
 		if strings.HasPrefix(l, prefix) {
