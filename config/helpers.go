@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	// IANA zone names must work on Windows, which has no zoneinfo database.
@@ -13,9 +14,16 @@ import (
 )
 
 // Location returns the time zone records are stamped in: the configured IANA
-// zone, or the system's local time when timezone is "".
+// zone, or the system's local time when timezone is "". When the local time
+// comes from a TZ environment variable Go could not load, the error says so
+// (see LocalZoneError); time.Local is returned with it, so a caller that only
+// shows times never gets nil.
 func (c *Config) Location() (*time.Location, error) {
 	if c.Timezone == "" {
+		tz, set := os.LookupEnv("TZ")
+		if err := LocalZoneError(tz, set, time.Local.String()); err != nil {
+			return time.Local, fmt.Errorf("config: %w", err)
+		}
 		return time.Local, nil
 	}
 	loc, err := time.LoadLocation(c.Timezone)
@@ -71,4 +79,18 @@ func parseFileMode(s string) (os.FileMode, error) {
 		return 0, fmt.Errorf("file_mode %q: the owner needs read and write (0600 at least)", s)
 	}
 	return m, nil
+}
+
+// LocalZoneError reports a TZ environment variable (tz, when set) that Go
+// could not load: Go then silently makes time.Local UTC, and every record
+// would be stamped in UTC instead of the library's local time, a wrong
+// line. local is time.Local's name, which Go sets to "UTC" only when it
+// fell back (or TZ asks for UTC). Unset (/etc/localtime), "" (UTC, as in
+// C), "UTC", a zone name or file Go loaded are fine.
+func LocalZoneError(tz string, set bool, local string) error {
+	name := strings.TrimPrefix(tz, ":")
+	if !set || name == "" || name == "UTC" || local != "UTC" {
+		return nil
+	}
+	return fmt.Errorf("the TZ environment variable is %q, which is no time zone this system knows, so local time would silently be UTC and every record stamped wrongly: fix TZ (unset it, or give an IANA name such as \"Europe/Berlin\"), or set timezone in the configuration", tz)
 }

@@ -107,7 +107,11 @@ func (v *validator) top() {
 		v.errorf("file_mode", "%v", err)
 	}
 	if _, err := c.Location(); err != nil {
-		v.errorf("timezone", "timezone %q is not an IANA time zone name such as \"Europe/Berlin\"", c.Timezone)
+		if c.Timezone == "" { // the local time: a TZ Go could not load
+			v.errorf("timezone", "%v", strings.TrimPrefix(err.Error(), "config: "))
+		} else {
+			v.errorf("timezone", "timezone %q is not an IANA time zone name such as \"Europe/Berlin\"", c.Timezone)
+		}
 	}
 	v.oneOf("default_mode", "", "default_mode", c.DefaultMode, modes)
 	if c.ControlPrefix == "" || !printable(c.ControlPrefix, false) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runConfigCmd runs the built binary and returns stdout, stderr and the exit code.
@@ -117,4 +118,36 @@ func hasConfigLine(s, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestBadTZ: with timezone = "" a TZ that Go cannot load (it would quietly
+// stamp every record in UTC) stops both config check and run with an error
+// naming TZ and the fix; an explicit timezone makes TZ irrelevant.
+func TestBadTZ(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "local.toml")
+	explicit := filepath.Join(dir, "explicit.toml")
+	base := "data_dir = 'files'\nstate_dir = 'state'\n"
+	if err := os.WriteFile(local, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(explicit, []byte(base+"timezone = 'Europe/Berlin'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TZ", "Nowhere/Land") // inherited by the binary
+	const want = `the TZ environment variable is "Nowhere/Land", which is no time zone this system knows`
+	stdout, _, code := runOffcircd(t, dir, "", "config", "check", local)
+	if code != 1 || !strings.Contains(stdout, want) || !strings.Contains(stdout, "or set timezone in the configuration") {
+		t.Errorf("config check: exit %d\n%s", code, stdout)
+	}
+	_, stderr, code := runOffcircdWithin(t, 15*time.Second, dir, "", "run", "--config", local)
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("run: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "files", "OffCirc.dat")); err == nil {
+		t.Error("run wrote a data file")
+	}
+	if stdout, _, code := runOffcircd(t, dir, "", "config", "check", explicit); code != 0 {
+		t.Errorf("explicit timezone: exit %d\n%s", code, stdout)
+	}
 }
