@@ -225,23 +225,31 @@ func runWithStatus(ctx context.Context, cfg *config.Config, opts daemon.Options)
 	}
 	// The writer starts after New, which reported what the store found at
 	// Open: the first status file already shows an earlier run's spool.
-	swCtx, swStop := context.WithCancel(context.Background())
-	swDone := make(chan struct{})
-	go func() { defer close(swDone); sw.Run(swCtx) }()
+	stopStatus := startStatus(sw, opts.Logger)
 	err = d.Run(ctx)
-	swStop()
-	// The last write marks the station stopped; its fsync on a slow disk
-	// (an SD card, a starved VM: measured 3 s and more) must not hold the
-	// stop past service.StopTimeout. Cut off, the file keeps the state
-	// before (atomicfile renames only a whole file).
-	t := time.NewTimer(statusStopWait)
-	defer t.Stop()
-	select {
-	case <-swDone:
-	case <-t.C:
-		opts.Logger.Warn("status: the last status write has not finished; stopping without waiting for it", "waited", statusStopWait)
-	}
+	stopStatus(statusStopWait)
 	return err
+}
+
+// startStatus runs sw; the returned function stops it, waiting at most
+// wait for its last write. That write marks the station stopped; its
+// fsync on a slow disk (an SD card, a starved VM: measured 3 s and more)
+// must not hold the stop past service.StopTimeout. Cut off, the file
+// keeps the state before (atomicfile renames only a whole file).
+func startStatus(sw *status.Writer, log *slog.Logger) (stop func(wait time.Duration)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sw.Run(ctx) }()
+	return func(wait time.Duration) {
+		cancel()
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			log.Warn("status: the last status write has not finished; stopping without waiting for it", "waited", wait)
+		}
+	}
 }
 
 // statusStopWait bounds how long a stopping daemon waits for its last

@@ -136,6 +136,9 @@ type WriterOptions struct {
 	MetricsFile string
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// WriteFile writes the status file (Write when nil); a test gives one
+	// that blocks, as an fsync on a hung disk does.
+	WriteFile func(path string, s Status) error
 }
 
 // Writer keeps the status file up to date: the daemon's hooks feed it
@@ -157,6 +160,7 @@ type Writer struct {
 	metricsErr error
 	dirty      chan struct{}
 	lastErr    error // of the last write; only Run's goroutine touches it
+	writeFile  func(path string, s Status) error
 }
 
 // NewWriter prepares a writer. A status file left by an earlier run is
@@ -168,6 +172,9 @@ func NewWriter(o WriterOptions) *Writer {
 	}
 	if w.now == nil {
 		w.now = time.Now
+	}
+	if w.writeFile = o.WriteFile; w.writeFile == nil {
+		w.writeFile = Write
 	}
 	if w.loc == nil {
 		w.loc = time.Local
@@ -342,7 +349,7 @@ func (w *Writer) flush() error {
 	s := w.st
 	s.Scanners = slices.Clone(w.st.Scanners)
 	w.mu.Unlock()
-	err := Write(w.path, s)
+	err := w.writeFile(w.path, s)
 	w.lastErr = logChange(w.log, "status file", w.path, w.lastErr, err)
 	if w.metrics != "" {
 		w.metricsErr = logChange(w.log, "metrics file", w.metrics, w.metricsErr, WriteMetrics(w.metrics, s))
