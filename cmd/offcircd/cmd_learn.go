@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -114,8 +115,13 @@ func runLearn(cmd *cobra.Command, f learnFlags, files []string) error {
 	if f.print {
 		return nil
 	}
-	if err := writePatterns(f.config, pair); err != nil {
+	target, err := writePatterns(f.config, pair)
+	if err != nil {
 		return err
+	}
+	if target != f.config {
+		fmt.Fprintf(out, "written into %s (%s leads there through a symbolic link, which is kept); restart the service to use them (offcircd restart)\n", target, f.config)
+		return nil
 	}
 	fmt.Fprintf(out, "written into %s; restart the service to use them (offcircd restart)\n", f.config)
 	return nil
@@ -395,20 +401,32 @@ var patternLine = regexp.MustCompile(`^(\s*)(patron_pattern|item_pattern)(\s*=\s
 // keeping every other line (comments included): an existing top-level
 // line is replaced, a missing one added before the first table. The result
 // is checked as the daemon would load it before it replaces the file.
-func writePatterns(path string, pair learn.Pair) error {
-	old, err := os.ReadFile(path)
+//
+// A path that is a symbolic link (a configuration kept in a managed folder
+// and linked from /etc) is written through: the file it points to is
+// replaced atomically in its own folder and the link is kept, as the
+// daemon reads it. writePatterns returns the file it wrote.
+func writePatterns(path string, pair learn.Pair) (string, error) {
+	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Errorf("learn: %w", err)
+		return "", fmt.Errorf("learn: %w", err)
 	}
-	fi, err := os.Stat(path)
+	old, err := os.ReadFile(target)
 	if err != nil {
-		return fmt.Errorf("learn: %w", err)
+		return "", fmt.Errorf("learn: %w", err)
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		return "", fmt.Errorf("learn: %w", err)
 	}
 	updated := setPatterns(old, map[string]string{"patron_pattern": pair.Patron, "item_pattern": pair.Item})
 	if _, err := config.Parse(path, updated); err != nil {
-		return fmt.Errorf("learn: the configuration with the new patterns would not load, so it is left as it was:\n%w", err)
+		return "", fmt.Errorf("learn: the configuration with the new patterns would not load, so it is left as it was:\n%w", err)
 	}
-	return atomicfile.Write(path, fi.Mode().Perm(), func(w io.Writer) error {
+	if target == filepath.Clean(path) {
+		target = path
+	}
+	return target, atomicfile.Write(target, fi.Mode().Perm(), func(w io.Writer) error {
 		_, err := w.Write(updated)
 		return err
 	})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,39 @@ func TestLearnInputEndsEarly(t *testing.T) {
 				t.Fatal("the configuration changed")
 			}
 		})
+	}
+}
+
+// TestLearnThroughSymlink: a configuration reached through a symbolic link
+// is written through: the link is kept, the file it points to gets the
+// patterns (keeping its mode), and learn names the file it wrote.
+func TestLearnThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"etc", "managed"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := filepath.Join(dir, "managed", "desk-1.toml")
+	link := filepath.Join(dir, "etc", "offcircd.toml")
+	if err := os.WriteFile(target, []byte("data_dir = 'files'\nstate_dir = 'state'\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "managed", "desk-1.toml"), link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	scans := "21234000123456\n21234000998877\n21234001000001\n\n31234000555555\n31234009999999\n31234000000017\n"
+	stdout, stderr, code := runOffcircd(t, dir, scans, "learn", "--config", link)
+	if code != 0 || !strings.Contains(stdout, "written into "+target+" ("+link+" leads there through a symbolic link, which is kept)") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link is gone: %v %v", fi, err)
+	}
+	if got := readFile(t, target); !strings.Contains(got, "item_pattern = '^3123400[0-9]{7}$'") {
+		t.Errorf("the linked file lacks the patterns:\n%s", got)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o640 && runtime.GOOS != "windows" {
+		t.Errorf("the linked file's mode: %v %v", fi, err)
 	}
 }
