@@ -127,7 +127,7 @@ func runFiles(bin, dir string, stations, perStation, runs int) (*filesResult, er
 	r := &filesResult{lines: stations * perStation, bytes: size, runs: runs}
 	merged := filepath.Join(dir, "merged.dat")
 	sorted := filepath.Join(dir, "sorted.dat")
-	if r.merge, err = timeCmd(runs, "", bin, append([]string{"merge", "-o", merged}, paths...)...); err != nil {
+	if r.merge, err = timeCmd(runs, "", bin, append([]string{"merge", "--force", "-o", merged}, paths...)...); err != nil {
 		return nil, err
 	}
 	if r.sort, err = timeCmd(runs, sorted, "sort", append([]string{"-s", "-k1.1,1.12"}, paths...)...); err != nil {
@@ -174,7 +174,7 @@ func runMergeMem(bin, dir string, stations, perStation int) (*mergeMemResult, er
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, append([]string{"merge", "-o", filepath.Join(dir, "merged.dat")}, paths...)...)
+	cmd := exec.Command(bin, append([]string{"merge", "--force", "-o", filepath.Join(dir, "merged.dat")}, paths...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	t := time.Now()

@@ -31,7 +31,7 @@ type plan struct {
 
 var (
 	fullPlan  = plan{2000, 8, 1000, 1000, 5 * time.Minute, 4, 60 * time.Second, 20, 10, 100_000, 3, 1_000_000}
-	quickPlan = plan{100, 8, 50, 100, time.Minute, 4, 2 * time.Second, 3, 10, 2_000, 1, 20_000}
+	quickPlan = plan{100, 8, 50, 100, time.Minute, 4, 2 * time.Second, 3, 10, 2_000, 2, 20_000} // two file runs: the repeat must work too
 )
 
 func main() {
