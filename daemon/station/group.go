@@ -65,7 +65,7 @@ collect:
 	if len(evs) == 1 {
 		outs = []Outcome{s.Handle(ev)}
 	} else {
-		outs = s.HandleGroup(evs)
+		outs = s.handleGroup(evs)
 	}
 	if next != nil {
 		outs = append(outs, s.Handle(*next))
@@ -137,9 +137,10 @@ func (s *Station) restore(v saved) {
 	s.lastRead, s.lastMark, s.lastSource = v.lastRead, v.lastMark, v.lastSource
 }
 
-// HandleGroup decides evs (groupable events, in order) as one group and
-// returns their outcomes: the same as Handle for each in turn would.
-func (s *Station) HandleGroup(evs []devices.Event) []Outcome {
+// handleGroup decides evs (groupable events, in order: take makes sure of
+// that) as one group and returns their outcomes: the same as Handle for
+// each in turn would.
+func (s *Station) handleGroup(evs []devices.Event) []Outcome {
 	before := s.save()
 	g := &group{}
 	real := s.log

@@ -242,7 +242,7 @@ func TestGroupRefusedAsAWhole(t *testing.T) {
 		{Kind: devices.KindScan, Source: "desk", Time: t0.Add(time.Second), Data: "I6X"},
 		{Kind: devices.KindScan, Source: "desk", Time: t0.Add(2 * time.Second), Data: "I2"},
 	}
-	outs := r.st.HandleGroup(evs)
+	outs := r.st.handleGroup(evs)
 	if len(r.store.recs) != 0 {
 		t.Fatalf("records stored after the group was refused: %v", r.store.recs)
 	}
@@ -330,4 +330,35 @@ func TestRunTakesQueuedScansAsOneGroup(t *testing.T) {
 func unkeyed(m Mark) Mark {
 	m.item.key, m.patron.key = 0, 0
 	return m
+}
+
+// A longer queue is taken in groups of at most store.MaxGroup, in order.
+// Catches: a group over the store's limit (the store would answer
+// ErrNoGroup and every scan of a long burst would cost its own fsync).
+func TestGroupAtMostMaxGroup(t *testing.T) {
+	gs := &groupStore{entered: make(chan struct{}, 10), release: make(chan struct{})}
+	close(gs.release)
+	st, err := New(testConfig(func(c *config.Config) { c.DefaultMode = "return" }), Options{Store: gs, Feedback: &fakeFeedback{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := store.MaxGroup + 8
+	events := make(chan devices.Event, n)
+	for i := range n {
+		events <- devices.Event{Kind: devices.KindScan, Source: fmt.Sprintf("s%d", i%4), Time: t0, Data: fmt.Sprintf("I%d", i)}
+	}
+	close(events)
+	if err := st.Run(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for _, g := range gs.groups {
+		sizes = append(sizes, len(g))
+	}
+	if want := []int{store.MaxGroup, 8}; !reflect.DeepEqual(sizes, want) {
+		t.Errorf("groups of %v, want %v", sizes, want)
+	}
+	if len(gs.recs) != n || gs.recs[n-1].Item != fmt.Sprintf("I%d", n-1) {
+		t.Errorf("%d records, want %d in order", len(gs.recs), n)
+	}
 }
