@@ -166,7 +166,7 @@ func (s *Station) handleGroup(evs []devices.Event) []Outcome {
 			}
 			s.fb.Play(p, h.source)
 		case h.rec >= 0:
-			s.logWritten(h.source, ack.Spooled, h.args)
+			s.logWritten(ack.Spooled, h.args)
 		case h.h.Enabled(context.Background(), h.r.Level):
 			_ = h.h.Handle(context.Background(), h.r)
 		}

@@ -448,12 +448,12 @@ func (s *Station) write(ev devices.Event, rec encoder.Record) Outcome {
 	if ack.Spooled {
 		o.Pattern = feedback.WriteFailure
 	}
-	s.logWritten(ev.Source, ack.Spooled, args)
+	s.logWritten(ack.Spooled, args)
 	return o
 }
 
 // logWritten is a stored record's log line.
-func (s *Station) logWritten(_ string, spooled bool, args []any) {
+func (s *Station) logWritten(spooled bool, args []any) {
 	if spooled {
 		s.log.Warn("record spooled (data file not writable)", args...)
 	} else {
